@@ -1,0 +1,58 @@
+"""Roles and what each may do. One table, used by every view, websocket and admin action."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    EDITOR = "editor", "Editor"
+    RUNNER = "runner", "Runner"
+    VIEWER = "viewer", "Viewer"
+
+
+class Capability:
+    FLOWS_READ = "flows.read"
+    FLOWS_WRITE = "flows.write"
+    RUNS_READ = "runs.read"
+    RUNS_START = "runs.start"
+    RUNS_CANCEL = "runs.cancel"
+    CREDENTIALS_USE = "credentials.use"
+    CREDENTIALS_MANAGE = "credentials.manage"
+    KNOWLEDGE_WRITE = "knowledge.write"
+    TEAM_MANAGE = "team.manage"
+
+
+_VIEWER = {Capability.FLOWS_READ, Capability.RUNS_READ}
+_RUNNER = _VIEWER | {Capability.RUNS_START, Capability.RUNS_CANCEL}
+_EDITOR = _RUNNER | {
+    Capability.FLOWS_WRITE,
+    Capability.CREDENTIALS_USE,
+    Capability.KNOWLEDGE_WRITE,
+}
+_OWNER = _EDITOR | {Capability.CREDENTIALS_MANAGE, Capability.TEAM_MANAGE}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.VIEWER: frozenset(_VIEWER),
+    Role.RUNNER: frozenset(_RUNNER),
+    Role.EDITOR: frozenset(_EDITOR),
+    Role.OWNER: frozenset(_OWNER),
+}
+
+
+def role_allows(role: str | None, capability: str) -> bool:
+    return role is not None and capability in CAPABILITIES.get(role, frozenset())
+
+
+# The API key scopes that allow a capability; a key with none of them is refused, and a
+# capability missing here (team and credential management) is never open to keys.
+SCOPES_FOR_CAPABILITY: dict[str, frozenset[str]] = {
+    Capability.FLOWS_READ: frozenset({"flows:read", "flows:write"}),
+    Capability.RUNS_READ: frozenset({"flows:read", "runs:write"}),
+    Capability.FLOWS_WRITE: frozenset({"flows:write"}),
+    Capability.KNOWLEDGE_WRITE: frozenset({"flows:write"}),
+    Capability.CREDENTIALS_USE: frozenset({"flows:write"}),
+    Capability.RUNS_START: frozenset({"runs:write"}),
+    Capability.RUNS_CANCEL: frozenset({"runs:write"}),
+}

@@ -1,0 +1,22 @@
+from rest_framework import serializers
+
+from .models import Team
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "personal", "role", "created_at"]
+        read_only_fields = ["personal", "created_at"]
+
+    def get_role(self, team) -> str | None:
+        roles = self.context.get("roles", {})
+        return roles.get(team.id)
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    teams = TeamSerializer(many=True)

@@ -1,0 +1,37 @@
+"""The node-type catalog: an explicit list per family, plus plugins named in settings."""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import NodeType
+
+FAMILIES = ["flows.nodes.core"]
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, NodeType]:
+    types: dict[str, NodeType] = {}
+    for module_path in [*FAMILIES, *settings.BATON_NODE_PLUGINS]:
+        try:
+            module = importlib.import_module(module_path)
+        except ImportError as exc:
+            raise ImproperlyConfigured(f"cannot import node types from {module_path}: {exc}")
+        for cls in module.NODE_TYPES:
+            if cls.type in types:
+                raise ImproperlyConfigured(f"node type {cls.type!r} is defined twice")
+            types[cls.type] = cls()
+    return types
+
+
+def get_node_type(type_name: str) -> NodeType | None:
+    return catalog().get(type_name)
+
+
+@lru_cache(maxsize=1)
+def described_catalog() -> list[dict]:
+    return [node_type.describe() for node_type in catalog().values()]

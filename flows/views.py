@@ -1,0 +1,140 @@
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import access_for
+from accounts.models import Team
+from accounts.roles import Capability
+from accounts.services import personal_team
+
+from . import services
+from .graph import check_graph
+from .models import Flow
+from .nodes import described_catalog
+from .serializers import (
+    FlowListSerializer,
+    FlowSerializer,
+    GraphBodySerializer,
+    NodeTypeSerializer,
+    ValidationResultSerializer,
+)
+
+
+def visible_flows(request):
+    access = access_for(request)
+    flows = Flow.objects.filter(team_id__in=access.team_ids(Capability.FLOWS_READ))
+    if access.key is not None:
+        limited = list(access.key.flows.values_list("id", flat=True))
+        if limited:
+            flows = flows.filter(id__in=limited)
+    return flows
+
+
+def get_flow(request, pk: int, capability: str) -> Flow:
+    """The flow if the caller's teams hold it (else 404) and the role allows (else 403)."""
+    flow = Flow.objects.select_related("created_by", "updated_by").filter(pk=pk).first()
+    if flow is None:
+        raise Http404("no such flow")
+    access_for(request).check_flow(flow, capability)
+    return flow
+
+
+def query_int(request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: f"must be a whole number, not {value!r}"}) from None
+
+
+class NodeTypeListView(APIView):
+    @extend_schema(
+        responses=NodeTypeSerializer(many=True),
+        summary="The node-type catalog: handles and config JSON Schema of each type",
+    )
+    def get(self, request):
+        return Response(described_catalog())
+
+
+@extend_schema(parameters=[OpenApiParameter("team", int, description="Only this team's flows")])
+class FlowListView(generics.ListCreateAPIView):
+    def get_serializer_class(self):
+        return FlowListSerializer if self.request.method == "GET" else FlowSerializer
+
+    def get_queryset(self):
+        flows = visible_flows(self.request).select_related("created_by", "updated_by")
+        team = query_int(self.request, "team")
+        if team is not None:
+            flows = flows.filter(team_id=team)
+        return flows.order_by("-updated_at", "-id")
+
+    def create(self, request, *args, **kwargs):
+        serializer = FlowSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "name" not in data:
+            raise ValidationError({"name": "a flow needs a name"})
+        team = self._team_for_new_flow(data.get("team_id"))
+        flow = services.do_create_flow(
+            user=request.user,
+            team=team,
+            name=data["name"],
+            description=data.get("description", ""),
+            graph=data.get("graph"),
+        )
+        return Response(FlowSerializer(flow).data, status=status.HTTP_201_CREATED)
+
+    def _team_for_new_flow(self, team_id: int | None) -> Team:
+        access = access_for(self.request)
+        if team_id is None:
+            if access.key is not None and access.key.team_id is not None:
+                team_id = access.key.team_id
+            else:
+                team_id = personal_team(self.request.user).id
+        access.check_team(team_id, Capability.FLOWS_WRITE, what="team")
+        return Team.objects.get(pk=team_id)
+
+
+class FlowDetailView(generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = FlowSerializer
+
+    def get_object(self):
+        capability = (
+            Capability.FLOWS_READ if self.request.method == "GET" else Capability.FLOWS_WRITE
+        )
+        return get_flow(self.request, self.kwargs["pk"], capability)
+
+    def update(self, request, *args, **kwargs):
+        flow = self.get_object()
+        partial = kwargs.get("partial", False)
+        serializer = FlowSerializer(flow, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        based_on = data.pop("revision", None)
+        new_team = data.pop("team_id", None)
+        if new_team is not None and new_team != flow.team_id:
+            access_for(request).check_team(new_team, Capability.FLOWS_WRITE, what="team")
+            data["team_id"] = new_team
+        if not partial and "graph" not in data:
+            raise ValidationError({"graph": "PUT replaces the flow: send its graph"})
+        flow = services.do_update_flow(flow, user=request.user, changes=data, based_on_revision=based_on)
+        return Response(FlowSerializer(flow).data)
+
+
+class FlowValidateView(APIView):
+    @extend_schema(
+        request=GraphBodySerializer,
+        responses=ValidationResultSerializer,
+        summary="Validate a graph (the one sent, else the saved one) without saving",
+    )
+    def post(self, request, pk: int):
+        flow = get_flow(request, pk, Capability.FLOWS_READ)
+        body = request.data if isinstance(request.data, dict) else {}
+        graph = body["graph"] if "graph" in body else flow.graph
+        check = check_graph(graph)
+        return Response({"valid": check.valid, "errors": check.errors})

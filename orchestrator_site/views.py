@@ -1,0 +1,56 @@
+"""Site pages (the editor's shell, sign-in) and the health check."""
+
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+from runs.worker import heartbeat_key
+
+
+@login_required
+@ensure_csrf_cookie
+def editor_page(request, **kwargs):
+    """The editor's single page, for every app path; until it is built, a plain page."""
+    index = settings.EDITOR_DIST_DIR / "index.html"
+    if index.exists():
+        response = HttpResponse(index.read_text(), content_type="text/html; charset=utf-8")
+        response["Cache-Control"] = "no-cache"
+        return response
+    return render(request, "placeholder.html", status=200)
+
+
+@require_GET
+def health(request):
+    checks: dict[str, dict] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        checks["database"] = {"ok": False, "error": str(exc)}
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client.ping()
+        checks["broker"] = {"ok": True}
+        workers = list(client.scan_iter(match=heartbeat_key("*"), count=100))
+        checks["workers"] = {"ok": bool(workers), "count": len(workers)}
+        client.close()
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = {"ok": False, "error": str(exc)}
+        checks["workers"] = {"ok": False, "count": 0, "error": "the broker is unreachable"}
+    failed = [name for name, check in checks.items() if not check["ok"]]
+    body = {
+        "status": "ok" if not failed else "unavailable",
+        "mode": settings.BATON_MODE,
+        "checks": checks,
+    }
+    if failed:
+        body["error"] = "not healthy: " + ", ".join(failed)
+    return JsonResponse(body, status=200 if not failed else 503)

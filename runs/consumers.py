@@ -1,0 +1,127 @@
+"""The run websocket: a snapshot on connect, then the run's events in `seq` order.
+
+Events of one run are committed by several worker processes and can reach us out of
+order, or (rarely, while Redis reconnects) not at all. We hold back an event until the
+ones before it have come, and if a gap does not fill within a moment we send a fresh
+snapshot instead, so the client's picture is always whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.access import Access
+from accounts.roles import Capability
+
+from .events import run_group
+from .models import Run
+from .serializers import RunDetailSerializer
+from .services import run_snapshot
+
+CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+GAP_WAIT_SECONDS = 0.5
+
+
+def may_watch(user, key, run_id) -> bool | None:
+    """True if allowed, None if the run does not exist for them, False if forbidden."""
+    run = Run.objects.filter(pk=run_id).values("team_id", "flow_id").first()
+    if run is None:
+        return None
+    access = Access(user=user, key=key)
+    try:
+        access.check_team(run["team_id"], Capability.RUNS_READ, what="run")
+    except Http404:
+        return None
+    except PermissionDenied:
+        return False
+    if not access.key_allows_flow(run["flow_id"]):
+        return None
+    return True
+
+
+def snapshot_event(run_id) -> dict[str, Any] | None:
+    snapshot = run_snapshot(run_id)
+    if snapshot is None:
+        return None
+    run, nodes = snapshot
+    data = RunDetailSerializer(run, context={"nodes": nodes}).data
+    return {"type": "run.snapshot", "seq": run.event_seq, "run": data}
+
+
+class RunConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.run_id = str(self.scope["url_route"]["kwargs"]["run_id"])
+        self.group = run_group(self.run_id)
+        self.last_seq = 0
+        self.held: dict[int, dict] = {}
+        self.gap_timer: asyncio.Task | None = None
+        self.joined = False
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_NOT_SIGNED_IN)
+            return
+        allowed = await database_sync_to_async(may_watch)(
+            user, self.scope.get("api_key"), self.run_id
+        )
+        if not allowed:
+            await self.close(code=CLOSE_NOT_FOUND if allowed is None else CLOSE_FORBIDDEN)
+            return
+        # Join before reading the snapshot: whatever commits after the read arrives as an
+        # event with a higher seq; whatever came before is in the snapshot and is dropped.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
+        await self.send_snapshot()
+
+    async def disconnect(self, code) -> None:
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+        if self.joined:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "resync":
+            await self.send_snapshot()
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def send_snapshot(self) -> None:
+        event = await database_sync_to_async(snapshot_event)(self.run_id)
+        if event is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.last_seq = event["seq"]
+        self.held = {seq: e for seq, e in self.held.items() if seq > self.last_seq}
+        await self.send_json(event)
+        await self.release_in_order()
+
+    async def run_events(self, message: dict) -> None:
+        for event in message["events"]:
+            if event["seq"] > self.last_seq:
+                self.held[event["seq"]] = event
+        await self.release_in_order()
+
+    async def release_in_order(self) -> None:
+        while self.last_seq + 1 in self.held:
+            self.last_seq += 1
+            await self.send_json(self.held.pop(self.last_seq))
+        if self.held and self.gap_timer is None:
+            self.gap_timer = asyncio.ensure_future(self.close_gap())
+
+    async def close_gap(self) -> None:
+        try:
+            await asyncio.sleep(GAP_WAIT_SECONDS)
+            self.gap_timer = None
+            if self.held and self.last_seq + 1 not in self.held:
+                await self.send_snapshot()
+        finally:
+            self.gap_timer = None

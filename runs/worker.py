@@ -1,0 +1,61 @@
+"""What every worker process does besides running tasks: sweep for lost and due work, and
+say it is alive (the health check looks for these heartbeats)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from celery import bootsteps
+from django.conf import settings
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_TTL_SECONDS = 15
+
+
+def heartbeat_key(name: str) -> str:
+    return f"{settings.BATON_CHANNEL_PREFIX}:worker:{name}"
+
+
+class MaintenanceStep(bootsteps.StartStopStep):
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+        self.redis = None
+        self.name = getattr(worker, "hostname", None) or socket.gethostname()
+
+    def start(self, worker) -> None:
+        self.tref = worker.timer.call_repeatedly(
+            settings.BATON_SWEEP_SECONDS, self.tick, priority=10
+        )
+        self.tick()
+
+    def stop(self, worker) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+        if self.redis is not None:
+            try:
+                self.redis.delete(heartbeat_key(self.name))
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                pass
+
+    def tick(self) -> None:
+        from .sweeper import sweep
+
+        try:
+            if self.redis is None:
+                import redis
+
+                self.redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+            self.redis.set(heartbeat_key(self.name), "1", ex=HEARTBEAT_TTL_SECONDS)
+            found = sweep()
+            if any(found.values()):
+                log.info("sweep: %s", found)
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            log.warning("maintenance tick failed: %s", exc)
+            close_old_connections()

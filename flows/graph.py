@@ -321,4 +321,5 @@ def _find_cycle(start: str, parents: dict[str, list[str]], stuck: set[str]) -> l
         node = next(parent for parent in parents.get(node, []) if parent in stuck)
     cycle = path[position[node] :]
     cycle.reverse()  # walked against the edges; report in edge direction
-    return cycle
+    first = cycle.index(min(cycle))  # the same cycle always reads the same way
+    return cycle[first:] + cycle[:first]

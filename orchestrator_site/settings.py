@@ -128,7 +128,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "baton.sqlite3"),
+            "NAME": env_str("BATON_SQLITE_PATH") or str(DATA_DIR / "baton.sqlite3"),
             # Several processes write (web, worker children): WAL lets readers go on while
             # one writes, IMMEDIATE takes the write lock at BEGIN so two writers queue on
             # the busy timeout instead of deadlocking on a lock upgrade.

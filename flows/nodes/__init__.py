@@ -1,20 +1,26 @@
-"""The node-type catalog: an explicit list per family, plus plugins named in settings."""
+"""The node-type catalog: an explicit list per family, plus plugins named in settings.
+
+Django is imported inside the functions: `flows.nodes.base` (which the plain-Python run
+engine uses) must stay importable without it.
+"""
 
 from __future__ import annotations
 
 import importlib
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-
-from .base import NodeType
+if TYPE_CHECKING:
+    from .base import NodeType
 
 FAMILIES = ["flows.nodes.core"]
 
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, NodeType]:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
     types: dict[str, NodeType] = {}
     for module_path in [*FAMILIES, *settings.BATON_NODE_PLUGINS]:
         try:

@@ -1,0 +1,124 @@
+"""Fixtures shared by every suite: people and their teams, API clients, and real services."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from accounts.models import ApiKey, Membership, Team
+from accounts.services import personal_team
+
+from .services import TestHttpServer, Worker, WebServer, start_redis_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_redis():
+    """In local mode the tests start their own Redis, as `make run` does."""
+    port = os.environ.get("BATON_TEST_START_REDIS")
+    if not port:
+        yield None
+        return
+    process = start_redis_server(int(port), os.environ["BATON_DATA_DIR"])
+    yield process
+    process.terminate()
+    process.wait(10)
+
+
+# --- People ---------------------------------------------------------------------------------
+# alice and bob each have a personal team; carol is a stranger to both.
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username, password=f"{username}-password")
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(db):
+    return make_user("carol")
+
+
+@pytest.fixture
+def alice_team(alice) -> Team:
+    return personal_team(alice)
+
+
+@pytest.fixture
+def bob_team(bob) -> Team:
+    return personal_team(bob)
+
+
+def join(user, team: Team, role: str) -> Membership:
+    return Membership.objects.create(user=user, team=team, role=role)
+
+
+def api_client(user=None, **key_options) -> APIClient:
+    """A client that authenticates like a program: with a real API key."""
+    client = APIClient()
+    if user is not None:
+        _key, raw = ApiKey.issue(user, "tests", **key_options)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        client.raw_key = raw
+    return client
+
+
+@pytest.fixture
+def alice_api(alice) -> APIClient:
+    return api_client(alice)
+
+
+@pytest.fixture
+def bob_api(bob) -> APIClient:
+    return api_client(bob)
+
+
+# --- Real services ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    server = TestHttpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, http_server):
+    """One real Celery worker process for the session. It may reach the test HTTP server
+    (and nothing else on loopback)."""
+    process = Worker("worker", BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def running(worker, transactional_db):
+    """For tests that start runs: a worker, and a database whose commits it can see."""
+    return worker
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup, django_db_blocker, worker):
+    server = WebServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_http_server_state(request):
+    if "http_server" in request.fixturenames:
+        server = request.getfixturevalue("http_server")
+        server.requests.clear()
+        server.counters.clear()

@@ -1,0 +1,263 @@
+"""Real processes the tests start: a Celery worker, a Daphne server, a Redis server, and a
+small HTTP server that stands in for the outside world."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process that talks to the test database and queues."""
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "orchestrator_site.settings"
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = db.get("USER") or "postgres"
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        env["DATABASE_URL"] = f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    else:
+        env.pop("DATABASE_URL", None)
+        env["BATON_SQLITE_PATH"] = str(db["NAME"])
+    env.update(extra)
+    return env
+
+
+class Worker:
+    """A real `celery worker` process on the test queue."""
+
+    def __init__(self, name: str = "worker", concurrency: int = 2, **env: str):
+        self.name = name
+        self.concurrency = concurrency
+        self.env = service_env(
+            BATON_SWEEP_SECONDS="0.5",
+            **env,
+        )
+        self.process: subprocess.Popen | None = None
+        self.hostname = f"{name}-{os.getpid()}-{time.monotonic_ns()}@baton-test"
+
+    def start(self, timeout: float = 30.0) -> Worker:
+        ARTIFACTS.mkdir(exist_ok=True)
+        log = open(ARTIFACTS / f"{self.name}.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "orchestrator_site", "worker",
+                "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+                "--concurrency", str(self.concurrency), "--hostname", self.hostname,
+                "--queues", settings.BATON_QUEUE,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        from runs.worker import heartbeat_key
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited early; see {ARTIFACTS / (self.name + '.log')}")
+            if client.exists(heartbeat_key(self.hostname)):
+                # The heartbeat comes from the main process; give the pool a moment too.
+                time.sleep(0.3)
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the worker did not start in time")
+
+    def pool_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+class WebServer:
+    """Daphne serving the site, as `make web` does."""
+
+    def __init__(self, **env: str):
+        self.port = free_port()
+        self.env = service_env(**env)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> WebServer:
+        import urllib.request
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        log = open(ARTIFACTS / "web.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "orchestrator_site.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("daphne exited early; see test-artifacts/web.log")
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1)
+                return self
+            except Exception:  # noqa: BLE001 - still starting
+                time.sleep(0.1)
+        raise RuntimeError("daphne did not start in time")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start_redis_server(port: int, data_dir: str) -> subprocess.Popen:
+    from orchestrator_site.local import find_redis_server
+
+    process = subprocess.Popen(
+        [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", data_dir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            return process
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("the test redis-server did not start")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Endpoints the http node tests call."""
+
+    def log_message(self, format, *args) -> None:  # noqa: A002
+        pass
+
+    def _reply(self, status: int, body, content_type="application/json", headers=None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.route()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.route()
+
+    def route(self) -> None:
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        server: TestHttpServer = self.server.owner
+        server.requests.append({"method": self.command, "path": url.path, "query": query})
+        if url.path == "/json":
+            self._reply(200, {"ok": True, "query": query})
+        elif url.path == "/echo":
+            body = self._body()
+            self._reply(200, {"method": self.command, "headers": dict(self.headers),
+                              "body": body.decode(errors="replace")})
+        elif url.path.startswith("/status/"):
+            self._reply(int(url.path.rsplit("/", 1)[1]), {"error": "as you asked"})
+        elif url.path == "/redirect":
+            self._reply(302, b"", headers={"Location": query["to"]})
+        elif url.path == "/text":
+            self._reply(200, b"plain words", content_type="text/plain")
+        elif url.path == "/slow":
+            time.sleep(float(query.get("seconds", "5")))
+            self._reply(200, {"slept": query.get("seconds")})
+        elif url.path == "/flaky":
+            key = query.get("key", "default")
+            server.counters[key] = server.counters.get(key, 0) + 1
+            if server.counters[key] <= int(query.get("fail", "1")):
+                self._reply(503, {"error": "try again"})
+            else:
+                self._reply(200, {"attempt": server.counters[key]})
+        else:
+            self._reply(404, {"error": "no such path"})
+
+
+class TestHttpServer:
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.owner = self
+        self.server.daemon_threads = True
+        self.requests: list[dict] = []
+        self.counters: dict[str, int] = {}
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> TestHttpServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()

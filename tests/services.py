@@ -67,7 +67,7 @@ class Worker:
                 sys.executable, "-m", "celery", "-A", "orchestrator_site", "worker",
                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
                 "--concurrency", str(self.concurrency), "--hostname", self.hostname,
-                "--queues", settings.BATON_QUEUE,
+                "--queues", self.env.get("BATON_QUEUE", settings.BATON_QUEUE),
             ],
             cwd=ROOT,
             env=self.env,
@@ -261,3 +261,60 @@ class TestHttpServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+
+class EventRecorder:
+    """Listens to a run's event group on the real channel layer, from a thread of its own."""
+
+    def __init__(self, run_id: str):
+        import asyncio
+
+        from channels.layers import get_channel_layer
+
+        from runs.events import run_group
+
+        self.events: list[dict] = []
+        self.group = run_group(run_id)
+        self._loop = asyncio.new_event_loop()
+        self._layer = get_channel_layer()
+        self._ready = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> EventRecorder:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("could not join the event group")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop = True
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        import asyncio
+
+        async def main():
+            channel = await self._layer.new_channel()
+            await self._layer.group_add(self.group, channel)
+            self._ready.set()
+            while not self._stop:
+                try:
+                    message = await asyncio.wait_for(self._layer.receive(channel), 0.2)
+                except asyncio.TimeoutError:
+                    continue
+                self.events.extend(message.get("events", []))
+            await self._layer.group_discard(self.group, channel)
+
+        self._loop.run_until_complete(main())
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.events):
+                return self.events
+            time.sleep(0.02)
+        raise AssertionError(f"events never matched; got {[(e['type'], e.get('node_id'), e.get('status')) for e in self.events]}")
+
+    def ordered(self) -> list[dict]:
+        return sorted(self.events, key=lambda e: e["seq"])

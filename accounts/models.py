@@ -19,8 +19,15 @@ from .roles import Role
 
 class Team(models.Model):
     name = models.CharField(max_length=100)
-    # Every user gets one team of their own when they sign up.
-    personal = models.BooleanField(default=False)
+    # Every user gets one team of their own when they sign up; it stays theirs even when
+    # they invite others into it.
+    personal_for = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="personal_team",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
@@ -31,6 +38,10 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def personal(self) -> bool:
+        return self.personal_for_id is not None
 
     def save(self, *args, **kwargs) -> None:
         if not self.webhook_secret:

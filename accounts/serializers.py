@@ -5,6 +5,7 @@ from .models import Team
 
 class TeamSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
+    personal = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Team

@@ -10,13 +10,13 @@ from .roles import Role
 
 def do_create_personal_team(user) -> Team:
     with transaction.atomic():
-        team = Team.objects.create(name=f"{user.get_username()}'s team", personal=True)
+        team = Team.objects.create(name=f"{user.get_username()}'s team", personal_for=user)
         Membership.objects.create(team=team, user=user, role=Role.OWNER)
     return team
 
 
 def personal_team(user) -> Team:
-    team = Team.objects.filter(personal=True, memberships__user=user).order_by("id").first()
+    team = Team.objects.filter(personal_for=user).first()
     return team or do_create_personal_team(user)
 
 

@@ -13,7 +13,7 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer, summary="The signed-in user and their teams")
     def get(self, request):
         access = access_for(request)
-        teams = Team.objects.filter(id__in=access.team_ids()).order_by("-personal", "name")
+        teams = Team.objects.filter(id__in=access.team_ids()).order_by("personal_for", "name")
         data = {
             "id": request.user.id,
             "username": request.user.get_username(),

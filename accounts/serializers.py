@@ -1,9 +1,12 @@
 from rest_framework import serializers
 
+from orchestrator_site.fields import StrictCharField
+
 from .models import Team
 
 
 class TeamSerializer(serializers.ModelSerializer):
+    name = StrictCharField(max_length=100)
     role = serializers.SerializerMethodField()
     personal = serializers.BooleanField(read_only=True)
 

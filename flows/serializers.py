@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from orchestrator_site.fields import StrictCharField
+
 from .models import Flow
 
 
@@ -18,6 +20,8 @@ class FlowListSerializer(serializers.ModelSerializer):
 
 
 class FlowSerializer(serializers.ModelSerializer):
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     team = serializers.IntegerField(source="team_id", required=False)
@@ -35,7 +39,6 @@ class FlowSerializer(serializers.ModelSerializer):
             "created_by", "updated_by", "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_by", "updated_by", "created_at", "updated_at"]
-        extra_kwargs = {"description": {"required": False, "allow_blank": True}}
 
 
 class GraphBodySerializer(serializers.Serializer):

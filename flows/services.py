@@ -39,7 +39,7 @@ def do_update_flow(
     if "graph" in changes:
         changes["graph"] = check_graph_or_raise(changes["graph"])
     with transaction.atomic():
-        current = Flow.objects.select_for_update().select_related("updated_by").get(pk=flow.pk)
+        current = Flow.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=flow.pk)
         if based_on_revision is not None and based_on_revision != current.revision:
             who = current.updated_by.get_username() if current.updated_by else "someone"
             raise Conflict(

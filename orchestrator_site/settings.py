@@ -160,6 +160,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 EDITOR_DIST_DIR = BASE_DIR / "frontend" / "dist"
 # The editor's build output (assets under /static/assets/) and the site's own files.
 STATICFILES_DIRS = [BASE_DIR / "orchestrator_site" / "static"]

@@ -201,4 +201,6 @@ def pending_reason(plan: Plan, node_id: str, statuses: Mapping[str, str]) -> str
     if waiting_for:
         noun = "node" if len(waiting_for) == 1 else "nodes"
         return f"waiting for upstream {noun} {', '.join(waiting_for)}"
+    if not plan.nodes[node_id].inbound:
+        return "waiting for the run to start"
     return "waiting to be scheduled"

@@ -92,7 +92,7 @@ def test_it_sends_a_snapshot_then_every_event_in_order(running, alice):
     seqs = [e["seq"] for e in events]
     assert seqs == list(range(snapshot["seq"] + 1, snapshot["seq"] + 1 + len(events)))
     final = {}
-    for event in [*({"type": "node.status", **n} for n in snapshot["run"]["nodes"]), *events]:
+    for event in [*({**n, "type": "node.status"} for n in snapshot["run"]["nodes"]), *events]:
         if event["type"] == "node.status":
             final[event["node_id"]] = event["status"]
     assert final == {"in": "succeeded", "wait": "succeeded", "hi": "succeeded", "out": "succeeded"}

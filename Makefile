@@ -1,0 +1,53 @@
+# Baton — the two commands that matter:
+#   make run    install what is missing, build the editor, start local mode
+#   make test   install what is missing and run every suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test bench web worker install editor editor-deps check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Baton needs Python 3.11 or newer (found %s); set PYTHON=python3.12 or similar" % sys.version.split()[0])'
+
+$(VENV)/.installed: pyproject.toml constraints.txt | check-python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "Baton's editor needs Node.js 20+ and npm"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+editor-deps: $(if $(wildcard frontend/package.json),frontend/node_modules/.installed)
+
+editor: editor-deps
+	@if [ -f frontend/package.json ]; then cd frontend && npm run --silent build; fi
+
+run: install editor
+	$(PY) -m orchestrator_site.local
+
+test: install editor
+	scripts/test.sh
+
+bench: install editor
+	$(PY) -m bench
+
+# Queue mode: set DATABASE_URL (PostgreSQL), REDIS_URL and BATON_SECRET_KEY, then start
+# any number of each on any hosts.
+web: install editor
+	$(PY) manage.py migrate --noinput
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) orchestrator_site.asgi:application
+
+worker: install
+	$(VENV)/bin/celery -A orchestrator_site worker --loglevel INFO --without-gossip --without-mingle
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist test-artifacts

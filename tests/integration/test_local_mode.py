@@ -1,0 +1,120 @@
+"""`make run`'s launcher: one command starts everything, Ctrl-C stops everything, and the
+data dir keeps what was made."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.services import ROOT, free_port
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("BATON_TEST_MODE") != "local", reason="runs in the local-mode pass of make test"
+)
+
+
+class Launch:
+    def __init__(self, data_dir: Path, port: int):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BATON_", "DATABASE_URL", "REDIS_URL", "DJANGO_"))}
+        env.update(BATON_DATA_DIR=str(data_dir), PORT=str(port), BATON_DEMO_PASSWORD="demo-pass-123",
+                   BATON_SWEEP_SECONDS="1")
+        self.url = f"http://127.0.0.1:{port}"
+        self.output: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator_site.local"], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+
+    def wait_until_running(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line and self.process.poll() is not None:
+                break
+            self.output.append(line)
+            if "Press Ctrl-C to stop" in line:
+                return
+        raise AssertionError("the launcher did not start:\n" + "".join(self.output))
+
+    def descendants(self) -> list[psutil.Process]:
+        procs = psutil.Process(self.process.pid).children(recursive=True)
+        # Our children start their own sessions; find them by parent link as well.
+        return procs
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        self.output.extend(self.process.communicate(timeout=60)[0].splitlines(keepends=True))
+        return self.process.returncode
+
+
+def sign_in(url: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=10)
+    client.get("/login")
+    token = client.cookies["csrftoken"]
+    response = client.post("/login", data={"username": "demo", "password": "demo-pass-123",
+                                            "csrfmiddlewaretoken": token, "next": "/"})
+    assert response.status_code == 302, response.text
+    client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+    return client
+
+
+def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    first = Launch(tmp_path, port)
+    try:
+        first.wait_until_running()
+        banner = "".join(first.output)
+        assert f"Baton is running at http://127.0.0.1:{port}/" in banner
+        assert "Sign in as: demo / demo-pass-123" in banner
+        children = first.descendants()
+        assert len(children) >= 3  # redis, worker (and its pool), daphne
+        health = httpx.get(first.url + "/api/health/").json()
+        assert health["status"] == "ok" and health["mode"] == "local"
+
+        client = sign_in(first.url)
+        flows = client.get("/api/flows/").json()["results"]
+        hello = next(f for f in flows if f["name"] == "Hello, Baton")
+        run = client.post(f"/api/flows/{hello['id']}/runs/?wait=20", json={"inputs": {"name": "local"}}).json()
+        assert run["status"] == "succeeded", run
+        assert run["outputs"] == {"greeting": "Hello, local! Welcome to Baton."}
+        client.post("/api/flows/", json={"name": "Kept between starts"})
+    finally:
+        code = first.stop()
+    assert code == 0, "".join(first.output)
+    time.sleep(0.5)
+    assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not (tmp_path / "local.json").exists()
+
+    second = Launch(tmp_path, port)
+    try:
+        second.wait_until_running()
+        client = sign_in(second.url)
+        names = [f["name"] for f in client.get("/api/flows/").json()["results"]]
+        assert "Kept between starts" in names
+        assert names.count("Hello, Baton") == 1  # examples are not added twice
+        runs = client.get("/api/runs/").json()
+        assert runs["count"] == 1
+    finally:
+        assert second.stop() == 0
+
+
+def test_it_says_clearly_when_the_port_is_taken(tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        launch = Launch(tmp_path, port)
+        out, _ = launch.process.communicate(timeout=60)
+    assert launch.process.returncode == 1
+    assert re.search(rf"port {port} on 127.0.0.1 is already in use", out)

@@ -166,12 +166,18 @@ def gather_inputs(
 
 
 def run_status_after(node_statuses: Iterable[str]) -> str:
-    """The status of a run none of whose nodes failed it, from its nodes' statuses."""
+    """The status of a run none of whose nodes failed it, from its nodes' statuses.
+
+    A run is waiting when nothing is queued or running and something waits (an approval),
+    even if nodes downstream of it are still pending.
+    """
     statuses = set(node_statuses)
-    if statuses & {PENDING, QUEUED, RUNNING}:
+    if statuses & {QUEUED, RUNNING}:
         return RUNNING
     if WAITING in statuses:
         return WAITING
+    if PENDING in statuses:
+        return RUNNING
     return SUCCEEDED
 
 

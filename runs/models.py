@@ -31,6 +31,8 @@ class Run(models.Model):
     error = models.JSONField(null=True, blank=True)
     # The graph as it was run: later edits of the flow do not change a run.
     graph = models.JSONField(default=dict)
+    # A digest of `graph`: runs of the same graph share one parsed plan in each worker.
+    graph_digest = models.CharField(max_length=64, blank=True, default="")
     # The number of the last event sent for this run; each commit raises it.
     event_seq = models.BigIntegerField(default=0)
     usage = models.JSONField(default=dict)
@@ -99,10 +101,21 @@ class NodeRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "node_id"], name="one_node_run_per_node")
         ]
+        # The sweeper's questions, as partial indexes: a row is in at most one of them, so
+        # a status change touches few index pages (these rows change several times a run).
         indexes = [
-            models.Index(fields=["status", "lease_expires_at"]),
-            models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["status", "queued_at"]),
+            models.Index(
+                fields=["lease_expires_at"], name="noderun_running_lease",
+                condition=models.Q(status="running"),
+            ),
+            models.Index(
+                fields=["next_attempt_at"], name="noderun_waiting_due",
+                condition=models.Q(status="waiting"),
+            ),
+            models.Index(
+                fields=["queued_at"], name="noderun_queued_since",
+                condition=models.Q(status="queued"),
+            ),
         ]
 
     def __str__(self) -> str:

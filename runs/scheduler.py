@@ -13,6 +13,7 @@ in one step, runs its code outside any transaction, and records the outcome in a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -20,19 +21,20 @@ import socket
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from flows.graph import CheckedNode, check_graph
 from flows.nodes.base import ERROR_HANDLE, Emit, Suspend
 
-from . import engine
+from . import engine, store
 from .engine import (
     CANCELLED,
     FAILED,
@@ -55,14 +57,13 @@ from .outcomes import Failed, Outcome, Succeeded, Suspended
 
 log = logging.getLogger(__name__)
 
-# Fields of a node run that every step may change; they are small and always loaded.
+# Fields of a node run that every step writes when it changes the row; all are small.
 LIGHT_FIELDS = [
     "status", "blockers", "live_inputs", "attempts", "lost_count", "handles", "error",
     "message", "started_at", "finished_at", "queued_at", "next_attempt_at", "task_id",
 ]
-# Fields written only when a step says so: large values, and the lease, which the
-# heartbeat thread also writes.
-HEAVY_FIELDS = ["output", "state", "stream", "usage", "lease_owner", "lease_expires_at"]
+# Fields written only when a step says so: large values (loaded only when needed), and the
+# lease, which the heartbeat thread also writes.
 LEASE = ("lease_owner", "lease_expires_at")
 # A node's worker may vanish this many times before the node fails instead of re-running.
 MAX_LOST = 3
@@ -106,20 +107,29 @@ def build_plan(graph: dict) -> RunPlan:
 
 
 _plans: OrderedDict[str, RunPlan] = OrderedDict()
+# Which plan a run uses, so a step can ask for the nodes it needs along with the run's row.
+_plan_of_run: OrderedDict[str, RunPlan] = OrderedDict()
 _PLAN_CACHE_SIZE = 128
 
 
+def graph_digest(graph: dict) -> str:
+    return hashlib.sha256(json.dumps(graph, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def plan_for(run: Run) -> RunPlan:
-    key = str(run.pk)
-    cached = _plans.get(key)
-    if cached is not None:
+    key = run.graph_digest or str(run.pk)
+    run_plan = _plans.get(key)
+    if run_plan is not None:
         _plans.move_to_end(key)
-        return cached
-    graph = Run.objects.filter(pk=run.pk).values_list("graph", flat=True).first() or {}
-    run_plan = build_plan(graph)
-    _plans[key] = run_plan
-    if len(_plans) > _PLAN_CACHE_SIZE:
-        _plans.popitem(last=False)
+    else:
+        graph = Run.objects.filter(pk=run.pk).values_list("graph", flat=True).first() or {}
+        run_plan = build_plan(graph)
+        _plans[key] = run_plan
+        if len(_plans) > _PLAN_CACHE_SIZE:
+            _plans.popitem(last=False)
+    _plan_of_run[str(run.pk)] = run_plan
+    if len(_plan_of_run) > _PLAN_CACHE_SIZE * 8:
+        _plan_of_run.popitem(last=False)
     return run_plan
 
 
@@ -184,8 +194,10 @@ class _Progress:
 
 
 class RunStep:
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, expect: Callable[[engine.Plan], list[str]] | None = None):
+        """`expect(plan)` names the nodes the step will need, loaded in one query up front."""
         self.run_id = str(run_id)
+        self._expect = expect
         self.now = timezone.now()
         self.nodes: dict[str, NodeRun] = {}
         self.outputs: dict[str, Any] = {}
@@ -201,31 +213,49 @@ class RunStep:
 
     # context management -------------------------------------------------------------------
     def __enter__(self) -> RunStep:
+        # Nested in someone else's transaction, our events must wait for theirs to commit.
+        self._nested = connection.in_atomic_block
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         try:
-            self.run = (
-                Run.objects.select_for_update()
-                .defer("graph")
-                .filter(pk=self.run_id)
-                .first()
-            )
+            known = _plan_of_run.get(self.run_id)
+            with store.pipeline():  # the run's row and the nodes we expect: one round trip
+                run_query = store.send_lock_run(self.run_id)
+                node_query = None
+                if known is not None and self._expect is not None:
+                    node_query = store.send_load_nodes(self.run_id, self._expect(known.plan))
+                rows = run_query.rows()
+                self.run = rows[0] if rows else None
+                if node_query is not None:
+                    for row in node_query.rows():
+                        self.nodes[row.node_id] = row
             self.plan = plan_for(self.run) if self.run is not None else None
+            if self.run is not None and self._expect is not None and node_query is None:
+                self.preload(self._expect(self.plan.plan))
         except BaseException as exc:
             self._atomic.__exit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is None and self.run is not None:
-            try:
+        if exc_type is not None or self.run is None:
+            return self._atomic.__exit__(exc_type, exc, tb)
+        committing = False
+        try:
+            with store.pipeline():  # the writes and the commit: one round trip
                 self.flush()
                 self._write_run()
-                transaction.on_commit(self._after_commit)
-            except BaseException as error:
+                if self._nested:
+                    transaction.on_commit(self._after_commit)
+                committing = True
+                self._atomic.__exit__(None, None, None)
+        except BaseException as error:
+            if not committing:
                 self._atomic.__exit__(type(error), error, error.__traceback__)
-                raise
-        return self._atomic.__exit__(exc_type, exc, tb)
+            raise
+        if not self._nested:
+            self._after_commit()
+        return False
 
     # reading ---------------------------------------------------------------------------------
     def node(self, node_id: str) -> NodeRun:
@@ -239,15 +269,11 @@ class RunStep:
         missing = [node_id for node_id in node_ids if node_id not in self.nodes]
         if not missing:
             return
-        rows = NodeRun.objects.filter(run_id=self.run_id, node_id__in=missing).defer(
-            *HEAVY_FIELDS
-        )
-        for row in rows:
+        for row in store.load_nodes(self.run_id, missing):
             self.nodes[row.node_id] = row
 
     def preload_all(self) -> None:
-        rows = NodeRun.objects.filter(run_id=self.run_id).defer(*HEAVY_FIELDS)
-        for row in rows:
+        for row in store.load_nodes(self.run_id):
             self.nodes.setdefault(row.node_id, row)
 
     def output_of(self, node_id: str) -> Any:
@@ -285,19 +311,16 @@ class RunStep:
         self.dispatches.append((node.pk, node.task_id, countdown))
 
     def flush(self) -> None:
-        """Write changed node rows, grouped by the set of fields that changed."""
-        groups: dict[tuple[str, ...], list[NodeRun]] = {}
-        for node_id in self.touched:
-            fields = tuple(LIGHT_FIELDS + sorted(self.heavy.get(node_id, ())))
-            groups.setdefault(fields, []).append(self.nodes[node_id])
-        for fields, rows in groups.items():
-            if len(rows) == 1:
-                row = rows[0]
-                NodeRun.objects.filter(pk=row.pk).update(
-                    **{name: getattr(row, name) for name in fields}
-                )
-            else:
-                NodeRun.objects.bulk_update(rows, list(fields), batch_size=500)
+        """Write the changed node rows: their small fields, and the large or lease fields a
+        change asked for."""
+        if not self.touched:
+            return
+        optional: dict[str, set[str]] = {}
+        for node_id, fields in self.heavy.items():
+            for field in fields:
+                optional.setdefault(field, set()).add(node_id)
+        rows = [self.nodes[node_id] for node_id in self.touched]
+        store.write_nodes(rows, tuple(LIGHT_FIELDS), optional)
         self.touched.clear()
         self.heavy.clear()
 
@@ -306,9 +329,7 @@ class RunStep:
             self.events, last = number_events(self.events, self.run.event_seq)
             self.change_run(event_seq=last)
         if self.run_fields:
-            Run.objects.filter(pk=self.run_id).update(
-                **{name: getattr(self.run, name) for name in self.run_fields}
-            )
+            store.update_run(self.run, self.run_fields)
 
     def _after_commit(self) -> None:
         from .tasks import execute_node, wake_node
@@ -544,6 +565,12 @@ def finish_if_done(step: RunStep) -> None:
     run = step.run
     if run.status not in (RUNNING, WAITING):
         return
+    if any(node.status in (QUEUED, RUNNING) for node in step.nodes.values()):
+        # Something is queued or running: the run is running, whatever else is true.
+        if run.status != RUNNING:
+            step.change_run(status=RUNNING)
+            step.emit(run_status_event(run))
+        return
     step.flush()
     statuses = NodeRun.objects.filter(run_id=step.run_id).values_list("status", flat=True).distinct()
     status = engine.run_status_after(statuses)
@@ -569,11 +596,10 @@ def _end_run(step: RunStep, status: str, error: dict[str, Any] | None) -> None:
     by their worker's heartbeat and are cancelled when they report back."""
     step.change_run(status=status, error=error, finished_at=timezone.now())
     step.flush()
-    stopping = NodeRun.objects.filter(
-        run_id=step.run_id, status__in=[PENDING, QUEUED, WAITING]
-    ).defer(*HEAVY_FIELDS)
-    for row in stopping:
-        node = step.nodes.setdefault(row.node_id, row)
+    step.preload_all()
+    for node in step.nodes.values():
+        if node.status not in (PENDING, QUEUED, WAITING):
+            continue
         if node.status == QUEUED and node.task_id:
             step.revokes.append(node.task_id)
         node.status = CANCELLED
@@ -598,13 +624,14 @@ def cancel_run(run_id: str, by: str) -> bool:
 
 def claim(node_pk: int, owner: str) -> Ticket | None:
     """Take a queued node (or one whose worker is gone) for this worker, or None."""
-    row = NodeRun.objects.filter(pk=node_pk).values("run_id", "node_id").first()
-    if row is None:
+    ref = store.node_ref(node_pk)
+    if ref is None:
         return None
-    with RunStep(row["run_id"]) as step:
+    run_id, node_id = ref
+    with RunStep(run_id, expect=lambda plan: [node_id, *plan.parents(node_id)]) as step:
         if step.run is None:
             return None
-        node = step.node(row["node_id"])
+        node = step.node(node_id)
         if step.run.status not in engine.ACTIVE_RUN_STATUSES:
             if node.status in (QUEUED, RUNNING):
                 _cancel_node(step, node)
@@ -613,8 +640,7 @@ def claim(node_pk: int, owner: str) -> Ticket | None:
             if node.next_attempt_at and node.next_attempt_at > step.now + timedelta(seconds=0.5):
                 return None  # an early duplicate of a delayed retry; its own task comes later
         elif node.status == RUNNING:
-            current = NodeRun.objects.filter(pk=node.pk).values_list(*LEASE).first()
-            if not _lease_is_lost(*current, now=step.now):
+            if not _lease_is_lost(node.lease_owner, node.lease_expires_at, now=step.now):
                 return None
             if not _note_lost(step, node):
                 return None
@@ -686,12 +712,12 @@ def _cancel_node(step: RunStep, node: NodeRun) -> None:
 def complete(ticket: Ticket, outcome: Outcome, *, continue_with: bool) -> Ticket | None:
     """Record a queued node's outcome. When `continue_with`, one queued node made ready by
     it is claimed for this same worker and returned, saving a trip through the broker."""
-    with RunStep(ticket.run_id) as step:
+    node_id = ticket.node_id
+    with RunStep(ticket.run_id, expect=lambda plan: [node_id, *plan.children(node_id)]) as step:
         if step.run is None:
             return None
-        node = step.node(ticket.node_id)
-        owner = NodeRun.objects.filter(pk=node.pk).values_list("lease_owner", flat=True).first()
-        if node.status != RUNNING or owner != ticket.lease_owner:
+        node = step.node(node_id)
+        if node.status != RUNNING or node.lease_owner != ticket.lease_owner:
             log.info("dropping the outcome of %s: another worker took it over", node)
             return None
         if step.run.status not in engine.ACTIVE_RUN_STATUSES:

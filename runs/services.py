@@ -55,6 +55,7 @@ def do_start_run(
             trigger=trigger,
             inputs=inputs,
             graph=check.graph,
+            graph_digest=scheduler.graph_digest(check.graph),
             created_by=user,
             parent_run=parent_run,
             parent_node_id=parent_node_id,

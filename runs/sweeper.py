@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from . import engine, scheduler
+from . import engine, scheduler, store
 from .events import node_status_event
 from .models import NodeRun, Run
 
@@ -45,17 +45,17 @@ def requeue_lost_nodes(now) -> int:
 
 
 def requeue_lost(node_pk: int) -> int:
-    row = NodeRun.objects.filter(pk=node_pk).values("run_id", "node_id").first()
-    if row is None:
+    ref = store.node_ref(node_pk)
+    if ref is None:
         return 0
-    with scheduler.RunStep(row["run_id"]) as step:
+    run_id, node_id = ref
+    with scheduler.RunStep(run_id) as step:
         if step.run is None:
             return 0
-        node = step.node(row["node_id"])
+        node = step.node(node_id)
         if node.status != engine.RUNNING:
             return 0
-        owner, expires_at = NodeRun.objects.filter(pk=node.pk).values_list(*scheduler.LEASE).first()
-        if not scheduler._lease_is_lost(owner, expires_at, now=step.now):
+        if not scheduler._lease_is_lost(node.lease_owner, node.lease_expires_at, now=step.now):
             return 0
         if step.run.status not in engine.ACTIVE_RUN_STATUSES:
             scheduler._cancel_node(step, node)

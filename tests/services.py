@@ -49,9 +49,10 @@ def service_env(**extra: str) -> dict[str, str]:
 class Worker:
     """A real `celery worker` process on the test queue."""
 
-    def __init__(self, name: str = "worker", concurrency: int = 2, **env: str):
+    def __init__(self, name: str = "worker", concurrency: int = 2, include: str = "", **env: str):
         self.name = name
         self.concurrency = concurrency
+        self.include = include
         self.env = service_env(
             BATON_SWEEP_SECONDS="0.5",
             **env,
@@ -68,6 +69,7 @@ class Worker:
                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
                 "--concurrency", str(self.concurrency), "--hostname", self.hostname,
                 "--queues", self.env.get("BATON_QUEUE", settings.BATON_QUEUE),
+                *(["--include", self.include] if self.include else []),
             ],
             cwd=ROOT,
             env=self.env,

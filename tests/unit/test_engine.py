@@ -177,7 +177,9 @@ def test_it_decides_what_a_final_failure_fires():
     [
         (["succeeded", "skipped"], "succeeded"),
         (["succeeded", "running"], "running"),
-        (["pending", "waiting"], "running"),
+        (["pending", "waiting"], "waiting"),  # an approval holds up what comes after it
+        (["queued", "waiting"], "running"),
+        (["pending", "succeeded"], "running"),
         (["succeeded", "waiting"], "waiting"),
         (["failed", "succeeded"], "succeeded"),  # handled failures (continue/route)
     ],

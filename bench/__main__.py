@@ -1,0 +1,346 @@
+"""`make bench`: the run engine measured against raw Celery, on this machine, in one run.
+
+Every figure is taken in the same run against the same Redis and database, and the last
+line printed is one JSON object of all of them. Queue mode (PostgreSQL) is used when it is
+reachable, else local mode (SQLite and an embedded Redis); BENCH_MODE forces one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def configure_environment() -> str:
+    tag = f"bench{os.getpid()}"
+    database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    mode = os.environ.get("BENCH_MODE") or ("queue" if reachable(database_url, 5432) else "local")
+    data_dir = tempfile.mkdtemp(prefix="baton-bench-")
+    os.environ.update(
+        BATON_DATA_DIR=data_dir,
+        BATON_SECRET_KEY="bench-only-secret-key-0123456789abcdefghijklmnopqrstu",
+        BATON_QUEUE=tag,
+        BATON_CHANNEL_PREFIX=tag,
+        BATON_BROKER_KEYPREFIX=f"{tag}:",
+        BATON_NODE_PLUGINS="bench.nodes",
+        BATON_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="orchestrator_site.settings",
+    )
+    if mode == "queue":
+        base = urlparse(database_url)
+        os.environ["DATABASE_URL"] = base._replace(path=f"/baton_{tag}").geturl()
+        os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        os.environ["BENCH_START_REDIS"] = str(port)
+    return mode
+
+
+def create_database(mode: str) -> None:
+    if mode != "queue":
+        return
+    import psycopg
+
+    url = urlparse(os.environ["DATABASE_URL"])
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.path[1:]}"')
+        conn.execute(f'CREATE DATABASE "{url.path[1:]}"')
+
+
+def drop_database(mode: str) -> None:
+    if mode != "queue":
+        return
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    url = urlparse(os.environ["DATABASE_URL"])
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.path[1:]}" WITH (FORCE)')
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- Scenarios ----------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, user):
+        import redis
+        from django.conf import settings
+
+        self.user = user
+        self.redis = redis.Redis.from_url(settings.REDIS_URL)
+
+    def flow(self, graph: dict, name: str):
+        from tests.helpers import make_flow
+
+        return make_flow(self.user, graph, name=name)
+
+    def run_and_wait(self, flow, inputs=None, timeout: float = 120.0):
+        from runs.models import Run
+        from runs.services import do_start_run
+
+        from runs.services import wait_for_run
+
+        began = time.time()
+        run = do_start_run(flow=flow, user=self.user, inputs=inputs or {}, trigger="bench")
+        # Block on the run's end notice (as the baseline blocks on BLPOP): polling the
+        # database here would load the very machine being measured.
+        wait_for_run(run.pk, timeout)
+        current = Run.objects.get(pk=run.pk)
+        if current.status != "succeeded":
+            raise RuntimeError(f"bench run ended {current.status}: {current.error}")
+        return began, current
+
+    def raw_celery_chain(self, length: int) -> float:
+        from celery import chain
+
+        from bench.tasks import done, noop
+
+        key = f"bench:done:{uuid.uuid4().hex}"
+        began = time.time()
+        chain(*[noop.si() for _ in range(length)], done.si(key)).apply_async()
+        _, finished = self.redis.blpop(key, timeout=120)
+        return float(finished) - began
+
+    def queued_chain(self, flow) -> float:
+        began, run = self.run_and_wait(flow)
+        return run.finished_at.timestamp() - began
+
+    def inline_chain(self, flow, length: int) -> tuple[float, float]:
+        began, run = self.run_and_wait(flow)
+        engine_ms = (run.finished_at - run.started_at).total_seconds() * 1000
+        return engine_ms / length, (run.finished_at.timestamp() - began) * 1000
+
+
+def chain_of(length: int, type_: str, **config) -> dict:
+    from tests.helpers import edge, graph, node
+
+    nodes = [node(f"n{i}", type_, **config) for i in range(length)]
+    edges = [edge(f"n{i}", f"n{i + 1}") for i in range(length - 1)]
+    return graph(nodes, edges)
+
+
+def fan_out(width: int) -> dict:
+    from tests.helpers import edge, graph, node
+
+    nodes = [node("root", "bench.noop"), node("join", "merge"), node("out", "output")]
+    edges = [edge("join", "out")]
+    for i in range(width):
+        nodes.append(node(f"b{i}", "bench.noop"))
+        edges += [edge("root", f"b{i}"), edge(f"b{i}", "join")]
+    return graph(nodes, edges)
+
+
+def five_nodes() -> dict:
+    from tests.helpers import edge, graph, node
+
+    return graph(
+        [node("in", "input"), node("a", "bench.noop"), node("t", "template", template="{{ input }}"),
+         node("b", "bench.noop"), node("out", "output")],
+        [edge("in", "a"), edge("a", "t"), edge("t", "b"), edge("b", "out")],
+    )
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def event_latencies(bench: Bench, web_url: str, key: str, runs: int = 4, length: int = 50) -> list[float]:
+    """node finished (its finished_at, on the worker) → the event read by a websocket client."""
+    import asyncio
+    from datetime import datetime
+
+    import websockets
+
+    from tests.helpers import edge, graph, node
+
+    nodes = [node("wait", "delay", seconds=0.3)] + [node(f"n{i}", "bench.noop") for i in range(length)]
+    edges = [edge("wait", "n0")] + [edge(f"n{i}", f"n{i + 1}") for i in range(length - 1)]
+    flow = bench.flow(graph(nodes, edges), "latency")
+    samples: list[float] = []
+    from runs.services import do_start_run
+
+    for _ in range(runs):
+        run = do_start_run(flow=flow, user=bench.user, inputs={}, trigger="bench")
+
+        async def watch():
+            uri = web_url.replace("http", "ws") + f"/ws/runs/{run.id}/"
+            async with websockets.connect(uri, additional_headers={"Authorization": f"Bearer {key}"}) as ws:
+                while True:
+                    message = await asyncio.wait_for(ws.recv(), 60)
+                    received = time.time()
+                    event = json.loads(message)
+                    if (event.get("type") == "node.status" and event["status"] == "succeeded"
+                            and event["node_id"].startswith("n")):
+                        finished = datetime.fromisoformat(event["finished_at"]).timestamp()
+                        samples.append((received - finished) * 1000)
+                    if event.get("type") == "run.status" and event["status"] == "succeeded":
+                        return
+
+        asyncio.run(watch())
+    return samples
+
+
+def concurrent_runs(bench: Bench, count: int = 200) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from runs.models import Run
+    from runs.services import do_start_run
+
+    flow = bench.flow(five_nodes(), "five")
+
+    def start(_):
+        try:
+            return do_start_run(flow=flow, user=bench.user, inputs={}, trigger="bench").pk
+        finally:
+            connection.close()
+
+    began = time.time()
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(start, range(count)))
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        active = Run.objects.filter(pk__in=ids, status__in=["pending", "running", "waiting"]).count()
+        if not active:
+            break
+        time.sleep(0.05)
+    runs = Run.objects.filter(pk__in=ids)
+    succeeded = runs.filter(status="succeeded").count()
+    last = max(r.finished_at.timestamp() for r in runs if r.finished_at)
+    return {
+        "runs": count,
+        "succeeded": succeeded,
+        "lost": count - succeeded,
+        "seconds": round(last - began, 3),
+        "runs_per_second": round(count / (last - began), 1),
+    }
+
+
+def main() -> None:
+    mode = configure_environment()
+    sys.path.insert(0, str(ROOT))
+    redis_process = None
+    if os.environ.get("BENCH_START_REDIS"):
+        from tests.services import start_redis_server
+
+        redis_process = start_redis_server(int(os.environ["BENCH_START_REDIS"]), os.environ["BATON_DATA_DIR"])
+    create_database(mode)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from accounts.models import ApiKey
+    from tests.services import WebServer, Worker
+
+    say(f"bench: {mode} mode, {os.cpu_count()} cores; migrating")
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("bench", password="bench")
+    _key, raw_key = ApiKey.issue(user, "bench")
+    worker = Worker("bench-worker", concurrency=2, include="bench.tasks").start()
+    web = WebServer().start()
+    results: dict = {"mode": mode, "cores": os.cpu_count(), "repeats": REPEATS}
+    try:
+        bench = Bench(user)
+        chain_flow = bench.flow(chain_of(100, "bench.noop"), "queued chain")
+        inline_flow = bench.flow(chain_of(100, "template", template="{{ input }}"), "inline chain")
+        fan_flow = bench.flow(fan_out(200), "fan out")
+        say("warming up")
+        bench.raw_celery_chain(20)
+        bench.queued_chain(chain_flow)
+        bench.inline_chain(inline_flow, 100)
+
+        say("100-node queued chain vs a raw Celery chain of 100 tasks")
+        raw, ours = [], []
+        for _ in range(REPEATS):  # interleaved, so drift hits both alike
+            raw.append(bench.raw_celery_chain(100))
+            ours.append(bench.queued_chain(chain_flow))
+        results["queued_chain"] = {
+            "raw_celery_ms": round(median(raw) * 1000, 1),
+            "baton_ms": round(median(ours) * 1000, 1),
+            "ratio": round(median(ours) / median(raw), 3),
+            "target_ratio": 1.0,
+        }
+
+        say("100-node inline chain")
+        per_node, end_to_end = zip(*(bench.inline_chain(inline_flow, 100) for _ in range(REPEATS)))
+        results["inline_chain"] = {
+            "ms_per_node": round(median(per_node), 4),
+            "end_to_end_ms": round(median(end_to_end), 1),
+            "target_ms_per_node": 0.3,
+        }
+
+        say("fan-out 1 → 200 → 1")
+        fan = [bench.queued_chain(fan_flow) for _ in range(max(2, REPEATS // 2))]
+        results["fan_out_200"] = {"ms": round(median(fan) * 1000, 1),
+                                  "ms_per_node": round(median(fan) * 1000 / 202, 3)}
+
+        say("node finished → websocket client latency")
+        latencies = event_latencies(bench, web.url, raw_key)
+        results["event_latency_ms"] = {
+            "samples": len(latencies),
+            "p50": round(percentile(latencies, 0.50), 3),
+            "p99": round(percentile(latencies, 0.99), 3),
+            "target_p50": 2.0,
+            "target_p99": 10.0,
+        }
+
+        say("200 concurrent runs of a 5-node flow")
+        results["concurrent_runs"] = concurrent_runs(bench, 200)
+
+        if os.environ.get("BENCH_EDITOR", "1") != "0":
+            from bench.editor import editor_render
+
+            say("a 500-node flow in Chromium")
+            results["editor_500_nodes"] = editor_render(web.url, user)
+    finally:
+        web.stop()
+        worker.stop()
+        drop_database(mode)
+        if redis_process is not None:
+            redis_process.terminate()
+    say(json.dumps(results, indent=2))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""A node type for benchmarks only (loaded with BATON_NODE_PLUGINS=bench.nodes)."""
+
+from typing import Any
+
+from flows.nodes.base import Handle, NodeConfig, NodeContext, NodeType
+
+
+class NoopNode(NodeType):
+    type = "bench.noop"
+    label = "No-op (queued)"
+    category = "Benchmark"
+    description = "Passes its input on, in a Celery task of its own."
+    execution = "queued"
+    inputs = (Handle("in", many=True),)
+
+    class Config(NodeConfig):
+        pass
+
+    def run(self, ctx: NodeContext, inputs: dict[str, Any], config: Config) -> Any:
+        arrivals = inputs.get("in") or []
+        return arrivals[0].value if len(arrivals) == 1 else None
+
+
+NODE_TYPES = [NoopNode]

@@ -1,0 +1,38 @@
+import { Link } from 'react-router';
+import { useRuns } from '../../api/runs/listRuns';
+import { formatDuration, formatRelative } from '../../lib/format';
+import { StatusBadge } from '../ui/StatusIcon';
+
+/** The flow's past runs, newest first; each opens at /runs/<id>. */
+export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey: number }) {
+  const { data, error, loading, reload } = useRuns(flowId, refreshKey);
+  const runs = data?.results ?? [];
+  return (
+    <div className="run-history" data-testid="run-history">
+      <div className="row space pad-x">
+        <span className="muted small">{data ? `${data.count} run${data.count === 1 ? '' : 's'}` : ''}</span>
+        <button type="button" className="button button--small" onClick={reload}>
+          Refresh
+        </button>
+      </div>
+      {loading && !data && <p className="muted small pad">Loading runs…</p>}
+      {error && <p className="error-text pad">{error.message}</p>}
+      {data && runs.length === 0 && <p className="muted small pad">No runs yet.</p>}
+      <ul className="run-list">
+        {runs.map((r) => (
+          <li key={r.id}>
+            <Link to={`/runs/${r.id}`} className="run-list__item" data-testid="run-history-item">
+              <StatusBadge status={r.status} />
+              <span className="run-list__when">{formatRelative(r.created_at)}</span>
+              <span className="muted small">
+                {r.trigger}
+                {r.created_by ? ` · ${r.created_by}` : ''}
+                {r.duration_ms !== null ? ` · ${formatDuration(r.duration_ms)}` : ''}
+              </span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+// The run on screen, apart from the drawing (STYLE #13): every node's state
+// keyed by node id, fed by typed websocket events and by HTTP replies.
+//
+// Ordering rules: each applied event or snapshot sets `seq`; events with a seq
+// at or below it are dropped (a reconnect may replay). A snapshot replaces the
+// whole state unless it is older than what we already have. The HTTP reply that
+// started the run can arrive after the socket's first events, so `loadRun`
+// goes through the same rule.
+import { create } from 'zustand';
+import type {
+  NodeRun,
+  NodeStatus,
+  Run,
+  RunEvent,
+  RunStatus,
+  RunSummary,
+} from '../api/types';
+import { TERMINAL_RUN_STATUSES } from '../api/types';
+
+export interface NodeRunState extends NodeRun {
+  /** The output is a preview; the full value is on GET /api/runs/<id>/. */
+  truncated?: boolean;
+}
+
+export type RunInfo = Omit<RunSummary, 'id'> & { id: string };
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface RunState {
+  runId: string | null;
+  run: RunInfo | null;
+  nodes: Record<string, NodeRunState>;
+  /** The seq of the last applied snapshot or event; -1 before anything. */
+  seq: number;
+  connection: ConnectionState;
+  /** Started a run / opened a run page: the state now belongs to this run. */
+  begin: (runId: string) => void;
+  /** A run object from the API, applied as a snapshot. */
+  loadRun: (run: Run) => boolean;
+  /** A websocket event; returns whether it was applied. */
+  applyEvent: (event: RunEvent) => boolean;
+  setConnection: (connection: ConnectionState) => void;
+  clear: () => void;
+}
+
+function emptyNode(nodeId: string): NodeRunState {
+  return {
+    node_id: nodeId,
+    type: '',
+    status: 'pending',
+    attempts: 0,
+    output: null,
+    error: null,
+    started_at: null,
+    finished_at: null,
+    duration_ms: null,
+    reason: null,
+    stream: '',
+  };
+}
+
+function runInfoOf(run: Run): RunInfo {
+  const { graph: _graph, nodes: _nodes, seq: _seq, ...info } = run;
+  void _graph;
+  void _nodes;
+  void _seq;
+  return info;
+}
+
+function nodesOf(run: Run): Record<string, NodeRunState> {
+  const out: Record<string, NodeRunState> = {};
+  for (const n of run.nodes ?? []) out[n.node_id] = { ...emptyNode(n.node_id), ...n, stream: n.stream ?? '' };
+  return out;
+}
+
+const initial = {
+  runId: null,
+  run: null,
+  nodes: {},
+  seq: -1,
+  connection: 'idle' as ConnectionState,
+};
+
+export const useRunStore = create<RunState>()((set, get) => {
+  /** Replace everything with this run's state, if it is not older than what we hold. */
+  const applySnapshot = (run: Run, seq: number): boolean => {
+    const s = get();
+    if (s.runId !== null && run.id !== s.runId) return false;
+    if (seq < s.seq) return false;
+    set({ runId: run.id, run: runInfoOf(run), nodes: nodesOf(run), seq });
+    return true;
+  };
+
+  return {
+    ...initial,
+
+    begin: (runId) => {
+      if (get().runId === runId) return;
+      set({ ...initial, runId });
+    },
+
+    loadRun: (run) => applySnapshot(run, typeof run.seq === 'number' ? run.seq : 0),
+
+    applyEvent: (event) => {
+      if (event.type === 'run.snapshot') return applySnapshot(event.run, event.seq);
+      const s = get();
+      if (s.runId === null || event.run_id !== s.runId) return false;
+      if (event.seq <= s.seq) return false;
+      switch (event.type) {
+        case 'run.status': {
+          const run = s.run ? { ...s.run } : ({ id: s.runId } as RunInfo);
+          run.status = event.status;
+          run.error = event.error ?? null;
+          if (event.finished_at !== undefined) run.finished_at = event.finished_at;
+          if (event.outputs !== undefined) run.outputs = event.outputs;
+          set({ run, seq: event.seq });
+          return true;
+        }
+        case 'node.status': {
+          const prev = s.nodes[event.node_id] ?? emptyNode(event.node_id);
+          const newAttempt =
+            (event.status === 'running' || event.status === 'queued') && event.attempts > prev.attempts && prev.attempts > 0;
+          const next: NodeRunState = {
+            ...prev,
+            status: event.status,
+            attempts: event.attempts ?? prev.attempts,
+            error: event.error ?? null,
+            started_at: event.started_at ?? prev.started_at,
+            finished_at: event.finished_at ?? null,
+            duration_ms: event.duration_ms ?? null,
+            reason: event.reason !== undefined ? event.reason : event.status === 'pending' ? prev.reason : null,
+            stream: newAttempt ? '' : prev.stream,
+          };
+          set({ nodes: { ...s.nodes, [event.node_id]: next }, seq: event.seq });
+          return true;
+        }
+        case 'node.delta': {
+          const prev = s.nodes[event.node_id] ?? emptyNode(event.node_id);
+          const next = { ...prev, stream: (prev.stream ?? '') + event.text };
+          set({ nodes: { ...s.nodes, [event.node_id]: next }, seq: event.seq });
+          return true;
+        }
+        case 'node.output': {
+          const prev = s.nodes[event.node_id] ?? emptyNode(event.node_id);
+          const next = { ...prev, output: event.output, truncated: Boolean(event.truncated) };
+          set({ nodes: { ...s.nodes, [event.node_id]: next }, seq: event.seq });
+          return true;
+        }
+        default:
+          return false;
+      }
+    },
+
+    setConnection: (connection) => set({ connection }),
+
+    clear: () => set({ ...initial }),
+  };
+});
+
+export function isTerminal(status: RunStatus | undefined | null): boolean {
+  return !!status && TERMINAL_RUN_STATUSES.includes(status);
+}
+
+/** The status a canvas node shows: its state in the run on screen, or idle. */
+export function useNodeRunStatus(nodeId: string): NodeStatus | 'idle' {
+  return useRunStore((s) => s.nodes[nodeId]?.status ?? 'idle');
+}
+
+export function useNodeRun(nodeId: string): NodeRunState | undefined {
+  return useRunStore((s) => s.nodes[nodeId]);
+}

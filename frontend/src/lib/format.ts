@@ -35,3 +35,12 @@ export function valueAsText(value: unknown, indent = 2): string {
     return String(value);
   }
 }
+
+/** JSON with object keys sorted, for comparing values regardless of key order. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

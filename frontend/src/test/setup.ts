@@ -16,3 +16,14 @@ class DOMMatrixReadOnlyStandIn {
 const g = globalThis as unknown as Record<string, unknown>;
 if (!g.ResizeObserver) g.ResizeObserver = ResizeObserverStandIn;
 if (!g.DOMMatrixReadOnly) g.DOMMatrixReadOnly = DOMMatrixReadOnlyStandIn;
+
+// React Flow asks its container for a size; jsdom lays nothing out.
+Object.defineProperties(HTMLElement.prototype, {
+  offsetWidth: { configurable: true, get: () => 1000 },
+  offsetHeight: { configurable: true, get: () => 800 },
+});
+
+// Testing Library cleans up by itself only with test globals on; they are off here.
+import { cleanup } from '@testing-library/react';
+import { afterEach } from 'vitest';
+afterEach(() => cleanup());

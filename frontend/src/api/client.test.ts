@@ -33,7 +33,7 @@ describe('api client', () => {
 
   it('throws ApiError with the body and its message', async () => {
     fetchMock.mockReturnValue(reply(409, { error: 'stale', revision: 7, updated_by: 'bob' }));
-    const err = await request('PUT', '/api/flows/1/', {}).catch((e) => e);
+    const err = (await request('PUT', '/api/flows/1/', {}).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(409);
     expect(err.message).toBe('stale');

@@ -23,7 +23,7 @@ describe('the form validator (no eval)', () => {
     const result = formValidator.validateFormData({ temperature: 3, mode: 'tree' }, schema as never);
     const byProperty = Object.fromEntries(result.errors.map((e) => [e.property, e.name]));
     expect(byProperty).toEqual({ '.template': 'required', '.temperature': 'maximum', '.mode': 'enum' });
-    expect(result.errorSchema.template?.__errors).toEqual(['is required']);
+    expect((result.errorSchema as Record<string, { __errors?: string[] }>).template?.__errors).toEqual(['is required']);
   });
 
   it('resolves refs into the root schema for isValid', () => {

@@ -11,7 +11,7 @@ describe('run inputs dialog fields', () => {
       input('context', 'Context'),
       input('question', 'Question again'),
     ]);
-    expect(form.fields).toEqual([
+    expect(form.fields.map(({ key, labels }) => ({ key, labels }))).toEqual([
       { key: 'question', labels: ['Question', 'Question again'] },
       { key: 'context', labels: ['Context'] },
     ]);
@@ -29,6 +29,15 @@ describe('run inputs dialog fields', () => {
   it('treats a missing or non-string key as empty', () => {
     expect(deriveRunInputs([input(undefined)]).wholeObject).toBe(true);
     expect(deriveRunInputs([input(3)]).wholeObject).toBe(true);
+  });
+
+  it('carries the input node description and default', () => {
+    const form = deriveRunInputs([
+      { type: 'input', data: { label: 'Q', config: { key: 'q', description: 'What to ask', default: 'hello' } } },
+      { type: 'input', data: { label: 'L', config: { key: 'lang', default: null } } },
+    ]);
+    expect(form.fields[0]).toMatchObject({ description: 'What to ask', hasDefault: true, defaultValue: 'hello' });
+    expect(form.fields[1]).toMatchObject({ description: '', hasDefault: false });
   });
 
   it('knows when a flow has no inputs', () => {

@@ -4,6 +4,11 @@ export interface RunInputField {
   key: string;
   /** Labels of the input nodes reading this key. */
   labels: string[];
+  /** The first input node's `config.description` ("shown to whoever starts the run"). */
+  description: string;
+  /** Whether an input node gives a `config.default` for this key: then an empty field is left out. */
+  hasDefault: boolean;
+  defaultValue: unknown;
 }
 
 export interface RunInputForm {
@@ -33,11 +38,18 @@ export function deriveRunInputs(nodes: readonly NodeLike[]): RunInputForm {
     }
     let field = byKey.get(key);
     if (!field) {
-      field = { key, labels: [] };
+      field = { key, labels: [], description: '', hasDefault: false, defaultValue: undefined };
       byKey.set(key, field);
       fields.push(field);
     }
     if (node.data.label) field.labels.push(node.data.label);
+    const description = node.data.config?.description;
+    if (!field.description && typeof description === 'string') field.description = description.trim();
+    const fallback = node.data.config?.default;
+    if (!field.hasDefault && fallback !== undefined && fallback !== null) {
+      field.hasDefault = true;
+      field.defaultValue = fallback;
+    }
   }
   return { fields, wholeObject, none: count === 0 };
 }

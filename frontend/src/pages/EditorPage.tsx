@@ -27,6 +27,7 @@ import {
   selectCanRedo,
   selectCanUndo,
   selectDirty,
+  selectSelectedCount,
   selectSingleSelectedNodeId,
   useGraphStore,
 } from '../stores/graphStore';
@@ -97,6 +98,7 @@ function Editor({ flowId }: { flowId: number }) {
   const canUndo = useGraphStore(selectCanUndo);
   const canRedo = useGraphStore(selectCanRedo);
   const selectedNodeId = useGraphStore(selectSingleSelectedNodeId);
+  const selectedCount = useGraphStore(selectSelectedCount);
   const problemCount = useGraphStore((s) => s.problems.length);
   const catalogStatus = useCatalogStore((s) => s.status);
   const runStatus = useRunStore((s) => s.run?.status);
@@ -114,13 +116,12 @@ function Editor({ flowId }: { flowId: number }) {
         useGraphStore.getState().load(flow.graph);
         setMeta(metaOf(flow));
         setNameDraft(flow.name);
-        requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1.2 }));
       } catch (err) {
         if (signal?.aborted) return;
         setLoadError(err instanceof ApiError && err.status === 404 ? 'This flow does not exist, or is not yours.' : describeError(err));
       }
     },
-    [flowId, fitView],
+    [flowId],
   );
 
   useEffect(() => {
@@ -252,7 +253,7 @@ function Editor({ flowId }: { flowId: number }) {
   const autoLayout = () => {
     const { nodes, edges, applyPositions } = useGraphStore.getState();
     applyPositions(layoutPositions(nodes, edges));
-    requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1.2 }));
+    requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1 }));
   };
 
   // ---- running ------------------------------------------------------------------
@@ -400,6 +401,20 @@ function Editor({ flowId }: { flowId: number }) {
         <aside className="side">
           {selectedNodeId ? (
             <NodePanel nodeId={selectedNodeId} readOnly={readOnly} />
+          ) : selectedCount > 1 ? (
+            <div className="panel" data-testid="selection-panel">
+              <header className="panel__header">
+                <div className="panel__title">{selectedCount} nodes selected</div>
+              </header>
+              <div className="panel__body">
+                <p className="muted small">Drag to move them together. Ctrl+C copies them (also into another flow or tab), Delete removes them.</p>
+                {!readOnly && (
+                  <button type="button" className="button button--ghost-danger" onClick={() => useGraphStore.getState().deleteSelected()}>
+                    Delete {selectedCount} nodes
+                  </button>
+                )}
+              </div>
+            </div>
           ) : (
             <div className="panel">
               <div className="tabs" role="tablist">

@@ -1,4 +1,4 @@
-import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
@@ -32,7 +32,6 @@ function RunView({ runId }: { runId: string }) {
   const run = useRunStore((s) => s.run);
   const selectedNodeId = useGraphStore(selectSingleSelectedNodeId);
   const selectedType = useGraphStore((s) => (selectedNodeId ? s.nodes.find((n) => n.id === selectedNodeId)?.type : undefined));
-  const { fitView } = useReactFlow();
 
   useRunConnection(follow);
 
@@ -48,7 +47,6 @@ function RunView({ runId }: { runId: string }) {
         store.loadRun(r);
         setLoaded(true);
         if (!isTerminal(r.status)) setFollow(r.id);
-        requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1.2 }));
       },
       (err) => {
         if (controller.signal.aborted) return;
@@ -60,7 +58,7 @@ function RunView({ runId }: { runId: string }) {
       useRunStore.getState().clear();
       useGraphStore.getState().load(null);
     };
-  }, [runId, fitView]);
+  }, [runId]);
 
   if (error) {
     return (

@@ -74,6 +74,12 @@ export const selectDirty = (s: GraphState) => s.rev !== s.savedRev;
 export const selectCanUndo = (s: GraphState) => s.history.past.length > 0;
 export const selectCanRedo = (s: GraphState) => s.history.future.length > 0;
 
+export const selectSelectedCount = (s: GraphState): number => {
+  let count = 0;
+  for (const n of s.nodes) if (n.selected) count += 1;
+  return count;
+};
+
 /** The id of the one selected node, or null when none or several are selected. */
 export const selectSingleSelectedNodeId = (s: GraphState): string | null => {
   let found: string | null = null;

@@ -22,8 +22,8 @@ export const useToastStore = create<ToastState>()((set, get) => ({
     const id = ++counter;
     // One of each message at a time: repeated refusals do not stack up.
     const others = get().toasts.filter((t) => t.message !== message);
-    set({ toasts: [...others.slice(-4), { id, kind, message }] });
-    const life = ms ?? (kind === 'error' ? 7000 : 4000);
+    set({ toasts: [...others.slice(-2), { id, kind, message }] });
+    const life = ms ?? (kind === 'error' ? 7000 : kind === 'info' || kind === 'success' ? 2500 : 4500);
     if (life > 0) setTimeout(() => get().dismiss(id), life);
     return id;
   },

@@ -52,8 +52,14 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
   const regular = outputs.filter((h) => !h.isError);
   const errorHandle = outputs.find((h) => h.isError);
   const handleKey = `${inputs.map((h) => h.name).join(',')}>${outputs.map((h) => h.name).join(',')}`;
+  // When the handles change (a router's categories), React Flow must measure
+  // them again. Not on mount: it measures new nodes itself, and an early call
+  // would make the initial fit-view see this node alone.
   const updateNodeInternals = useUpdateNodeInternals();
+  const shownHandles = useRef(handleKey);
   useEffect(() => {
+    if (shownHandles.current === handleKey) return;
+    shownHandles.current = handleKey;
     updateNodeInternals(id);
   }, [handleKey, id, updateNodeInternals]);
 

@@ -161,7 +161,7 @@ export function FlowCanvas({ readOnly, children }: FlowCanvasProps) {
       minZoom={0.05}
       maxZoom={2.5}
       fitView
-      fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
+      fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
       proOptions={proOptions}
       onError={onFlowError}
       data-testid="canvas"

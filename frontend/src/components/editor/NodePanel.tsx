@@ -76,7 +76,7 @@ export function NodePanel({ nodeId, readOnly }: { nodeId: string; readOnly: bool
             onClick={() => setTab('output')}
             data-testid="output-tab"
           >
-            Output{hasRun ? '' : ' —'}
+            Output{hasRun ? ' •' : ''}
           </button>
         </div>
       )}

@@ -3,8 +3,8 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObjec
 import type { NodeType } from '../../api/types';
 import { filterNodeTypes, groupByCategory } from '../../lib/palette';
 import { newFlowNode } from '../../lib/graph';
+import { estimateNodeSize, findFreePosition } from '../../lib/placement';
 import { createIdFactory } from '../../lib/ids';
-import { DEFAULT_NODE_SIZE } from '../../lib/layout';
 import { useCatalogStore } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
 import { useUiStore } from '../../stores/uiStore';
@@ -18,13 +18,13 @@ function useAddAtCentre(canvasRef: RefObject<HTMLElement | null>) {
     const centre = rect
       ? screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 })
       : { x: 0, y: 0 };
-    const position = { x: Math.round(centre.x - DEFAULT_NODE_SIZE.width / 2), y: Math.round(centre.y - DEFAULT_NODE_SIZE.height / 2) };
     const { nodes, addNodes } = useGraphStore.getState();
-    const near = (x: number, y: number) => nodes.some((n) => Math.abs(n.position.x - x) < 12 && Math.abs(n.position.y - y) < 12);
-    while (near(position.x, position.y)) {
-      position.x += 30;
-      position.y += 30;
-    }
+    const size = estimateNodeSize(nodeType, nodeType.config_defaults);
+    const position = findFreePosition(
+      { x: Math.round(centre.x - size.width / 2), y: Math.round(centre.y - size.height / 2) },
+      nodes,
+      size,
+    );
     const id = createIdFactory('n', nodes.map((n) => n.id))();
     addNodes([newFlowNode(nodeType, id, position)]);
   };
@@ -43,6 +43,7 @@ export function Palette({ canvasRef, disabled }: PaletteProps) {
   const paletteFocus = useUiStore((s) => s.paletteFocus);
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
+  const [searching, setSearching] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const addAtCentre = useAddAtCentre(canvasRef);
@@ -91,6 +92,8 @@ export function Palette({ canvasRef, disabled }: PaletteProps) {
           value={query}
           onChange={(e) => setQuery(e.target.value)}
           onKeyDown={onKeyDown}
+          onFocus={() => setSearching(true)}
+          onBlur={() => setSearching(false)}
           aria-label="Search node types"
           aria-controls="palette-list"
           aria-activedescendant={flat[active] ? `palette-${flat[active].type}` : undefined}
@@ -106,7 +109,7 @@ export function Palette({ canvasRef, disabled }: PaletteProps) {
             <div className="palette__category">{category}</div>
             {list.map((t) => {
               index += 1;
-              const isActive = index === active;
+              const isActive = searching && index === active;
               return (
                 <div
                   key={t.type}

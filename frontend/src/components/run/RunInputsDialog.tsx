@@ -68,7 +68,9 @@ export function RunInputsDialog({ flowId, nodes, dirty, onRun, onCancel }: RunIn
     } else {
       inputs = {};
       for (const f of form.fields) {
-        const parsed = parseFieldValue(values[f.key] ?? '', modes[f.key] ?? 'text');
+        const text = values[f.key] ?? '';
+        if (text === '' && f.hasDefault) continue; // the input node's default applies
+        const parsed = parseFieldValue(text, modes[f.key] ?? 'text');
         if ('error' in parsed) return setError(`${f.key}: ${parsed.error}`);
         inputs[f.key] = parsed.value;
       }
@@ -121,8 +123,10 @@ export function RunInputsDialog({ flowId, nodes, dirty, onRun, onCancel }: RunIn
                   JSON
                 </label>
               </div>
+              {f.description && <span className="muted small">{f.description}</span>}
               <textarea
                 id={`run-input-${f.key}`}
+                placeholder={f.hasDefault ? `Empty: the default, ${JSON.stringify(f.defaultValue)}` : undefined}
                 className={`input${modes[f.key] === 'json' ? ' field--code' : ''}`}
                 rows={2}
                 value={values[f.key] ?? ''}

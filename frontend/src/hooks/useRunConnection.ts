@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { authRedirect } from '../api/client';
 import { getRun } from '../api/runs/getRun';
+import type { RunEvent } from '../api/types';
 import { RunSocket } from '../lib/runSocket';
 import { isTerminal, useRunStore } from '../stores/runStore';
 import { toast } from '../stores/toastStore';
@@ -27,11 +28,30 @@ export function useRunConnection(runId: string | null): void {
       closeTimer = setTimeout(() => socket.stop(), CLOSE_AFTER_END_MS);
     };
 
+    // Events arrive one per message; apply them a frame at a time so a burst
+    // (hundreds of nodes finishing) is one render, not hundreds.
+    let queue: RunEvent[] = [];
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      const batch = queue;
+      queue = [];
+      if (disposed || !mine() || batch.length === 0) return;
+      store().applyEvents(batch);
+      finishIfEnded();
+    };
+    const schedule = () => {
+      if (scheduled) return;
+      scheduled = true;
+      // requestAnimationFrame does not run in background tabs; a timer does.
+      if (document.hidden || typeof requestAnimationFrame !== 'function') setTimeout(flush, 50);
+      else requestAnimationFrame(flush);
+    };
+
     const socket = new RunSocket(runId, {
       onEvent: (event) => {
-        if (!mine()) return;
-        store().applyEvent(event);
-        finishIfEnded();
+        queue.push(event);
+        schedule();
       },
       onState: (state) => {
         if (mine() && !disposed) store().setConnection(state);

@@ -53,7 +53,7 @@ export function ApiKeysPage() {
           <p>
             Your new key “{created.name}”. Copy it now: it is not shown again.
           </p>
-          <div className="row gap">
+          <div className="hstack gap">
             <code className="secret">{created.key}</code>
             <button type="button" className="button button--small" onClick={() => copyText(created.key ?? '').then((ok) => ok && toast.success('Copied.'))}>
               Copy
@@ -99,7 +99,7 @@ export function ApiKeysPage() {
         </table>
       )}
       {!notThere && (
-        <form className="row gap form-inline" onSubmit={create} data-testid="create-api-key-form">
+        <form className="hstack gap form-inline" onSubmit={create} data-testid="create-api-key-form">
           <input className="input" placeholder="Key name, e.g. ci" value={name} onChange={(e) => setName(e.target.value)} aria-label="Key name" />
           <button type="submit" className="button button--primary" disabled={!name.trim()}>
             Create key

@@ -112,7 +112,7 @@ export function FlowsPage() {
           {team && <p className="muted">{team.personal ? 'Your personal team' : `Team ${team.name}`} · you are {team.role}</p>}
         </div>
         {editable && (
-          <div className="row gap">
+          <div className="hstack gap">
             <input ref={fileRef} type="file" accept="application/json,.json" hidden onChange={importFile} data-testid="import-input" />
             <button type="button" className="button" onClick={() => fileRef.current?.click()} data-testid="import-button">
               Import…

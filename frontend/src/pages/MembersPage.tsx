@@ -111,7 +111,7 @@ export function MembersPage() {
         </table>
       )}
       {isOwner && !notThere && (
-        <form className="row gap form-inline" onSubmit={add} data-testid="add-member-form">
+        <form className="hstack gap form-inline" onSubmit={add} data-testid="add-member-form">
           <input className="input" placeholder="Username" value={username} onChange={(e) => setUsername(e.target.value)} aria-label="Username" />
           <select className="input" value={role} onChange={(e) => setRole(e.target.value as Role)} aria-label="Role">
             {ROLES.map((r) => (

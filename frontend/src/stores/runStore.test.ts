@@ -138,3 +138,39 @@ describe('run store', () => {
     expect(store().nodes.n3).not.toBe(before.n3);
   });
 });
+
+describe('run store batches', () => {
+  beforeEach(() => store().clear());
+
+  it('applies a batch in one update, keeping the seq rules', () => {
+    store().begin('run-1');
+    store().loadRun(sampleRun());
+    let updates = 0;
+    const unsubscribe = useRunStore.subscribe(() => (updates += 1));
+    const applied = store().applyEvents([
+      status('n2', 'succeeded', 6),
+      status('n2', 'running', 6), // same seq: dropped
+      status('n3', 'running', 7),
+      { type: 'node.delta', seq: 3, run_id: 'run-1', node_id: 'n3', text: 'old' }, // older: dropped
+      { type: 'node.delta', seq: 8, run_id: 'run-1', node_id: 'n3', text: 'new' },
+    ]);
+    unsubscribe();
+    expect(applied).toBe(3);
+    expect(updates).toBe(1);
+    expect(store().nodes.n2.status).toBe('succeeded');
+    expect(store().nodes.n3).toMatchObject({ status: 'running', stream: 'new' });
+    expect(store().seq).toBe(8);
+  });
+
+  it('lets a snapshot inside a batch reset what came before it', () => {
+    store().begin('run-1');
+    store().loadRun(sampleRun());
+    store().applyEvents([
+      status('n2', 'failed', 6),
+      { type: 'run.snapshot', seq: 9, run: sampleRun({ seq: 9 }) },
+      status('n3', 'queued', 10),
+    ]);
+    expect(store().nodes.n2.status).toBe('running');
+    expect(store().nodes.n3.status).toBe('queued');
+  });
+});

@@ -39,6 +39,8 @@ export interface RunState {
   loadRun: (run: Run) => boolean;
   /** A websocket event; returns whether it was applied. */
   applyEvent: (event: RunEvent) => boolean;
+  /** Several events in one store update (one render); returns how many applied. */
+  applyEvents: (events: readonly RunEvent[]) => number;
   setConnection: (connection: ConnectionState) => void;
   clear: () => void;
 }
@@ -81,81 +83,103 @@ const initial = {
   connection: 'idle' as ConnectionState,
 };
 
-export const useRunStore = create<RunState>()((set, get) => {
-  /** Replace everything with this run's state, if it is not older than what we hold. */
-  const applySnapshot = (run: Run, seq: number): boolean => {
-    const s = get();
-    if (s.runId !== null && run.id !== s.runId) return false;
-    if (seq < s.seq) return false;
-    set({ runId: run.id, run: runInfoOf(run), nodes: nodesOf(run), seq });
-    return true;
-  };
+type RunData = Pick<RunState, 'runId' | 'run' | 'nodes' | 'seq'>;
 
-  return {
-    ...initial,
+/**
+ * One event applied to the run state, by the rules above; null when the event
+ * is dropped (another run, or not newer than what is held). Pure, so a batch
+ * of events can be folded into one store update.
+ */
+export function reduceRunEvent(state: RunData, event: RunEvent): RunData | null {
+  if (event.type === 'run.snapshot') return reduceSnapshot(state, event.run, event.seq);
+  if (state.runId === null || event.run_id !== state.runId) return null;
+  if (event.seq <= state.seq) return null;
+  switch (event.type) {
+    case 'run.status': {
+      const run = state.run ? { ...state.run } : ({ id: state.runId } as RunInfo);
+      run.status = event.status;
+      run.error = event.error ?? null;
+      if (event.finished_at !== undefined) run.finished_at = event.finished_at;
+      if (event.outputs !== undefined) run.outputs = event.outputs;
+      return { ...state, run, seq: event.seq };
+    }
+    case 'node.status': {
+      const prev = state.nodes[event.node_id] ?? emptyNode(event.node_id);
+      const newAttempt =
+        (event.status === 'running' || event.status === 'queued') && event.attempts > prev.attempts && prev.attempts > 0;
+      const next: NodeRunState = {
+        ...prev,
+        status: event.status,
+        attempts: event.attempts ?? prev.attempts,
+        error: event.error ?? null,
+        started_at: event.started_at ?? prev.started_at,
+        finished_at: event.finished_at ?? null,
+        duration_ms: event.duration_ms ?? null,
+        reason: event.reason !== undefined ? event.reason : event.status === 'pending' ? prev.reason : null,
+        stream: newAttempt ? '' : prev.stream,
+      };
+      return { ...state, nodes: { ...state.nodes, [event.node_id]: next }, seq: event.seq };
+    }
+    case 'node.delta': {
+      const prev = state.nodes[event.node_id] ?? emptyNode(event.node_id);
+      const next = { ...prev, stream: (prev.stream ?? '') + event.text };
+      return { ...state, nodes: { ...state.nodes, [event.node_id]: next }, seq: event.seq };
+    }
+    case 'node.output': {
+      const prev = state.nodes[event.node_id] ?? emptyNode(event.node_id);
+      const next = { ...prev, output: event.output, truncated: Boolean(event.truncated) };
+      return { ...state, nodes: { ...state.nodes, [event.node_id]: next }, seq: event.seq };
+    }
+    default:
+      return null;
+  }
+}
 
-    begin: (runId) => {
-      if (get().runId === runId) return;
-      set({ ...initial, runId });
-    },
+/** Replace everything with this run's state, unless it is another run or older than what is held. */
+function reduceSnapshot(state: RunData, run: Run, seq: number): RunData | null {
+  if (state.runId !== null && run.id !== state.runId) return null;
+  if (seq < state.seq) return null;
+  return { runId: run.id, run: runInfoOf(run), nodes: nodesOf(run), seq };
+}
 
-    loadRun: (run) => applySnapshot(run, typeof run.seq === 'number' ? run.seq : 0),
+function dataOf(s: RunState): RunData {
+  return { runId: s.runId, run: s.run, nodes: s.nodes, seq: s.seq };
+}
 
-    applyEvent: (event) => {
-      if (event.type === 'run.snapshot') return applySnapshot(event.run, event.seq);
-      const s = get();
-      if (s.runId === null || event.run_id !== s.runId) return false;
-      if (event.seq <= s.seq) return false;
-      switch (event.type) {
-        case 'run.status': {
-          const run = s.run ? { ...s.run } : ({ id: s.runId } as RunInfo);
-          run.status = event.status;
-          run.error = event.error ?? null;
-          if (event.finished_at !== undefined) run.finished_at = event.finished_at;
-          if (event.outputs !== undefined) run.outputs = event.outputs;
-          set({ run, seq: event.seq });
-          return true;
-        }
-        case 'node.status': {
-          const prev = s.nodes[event.node_id] ?? emptyNode(event.node_id);
-          const newAttempt =
-            (event.status === 'running' || event.status === 'queued') && event.attempts > prev.attempts && prev.attempts > 0;
-          const next: NodeRunState = {
-            ...prev,
-            status: event.status,
-            attempts: event.attempts ?? prev.attempts,
-            error: event.error ?? null,
-            started_at: event.started_at ?? prev.started_at,
-            finished_at: event.finished_at ?? null,
-            duration_ms: event.duration_ms ?? null,
-            reason: event.reason !== undefined ? event.reason : event.status === 'pending' ? prev.reason : null,
-            stream: newAttempt ? '' : prev.stream,
-          };
-          set({ nodes: { ...s.nodes, [event.node_id]: next }, seq: event.seq });
-          return true;
-        }
-        case 'node.delta': {
-          const prev = s.nodes[event.node_id] ?? emptyNode(event.node_id);
-          const next = { ...prev, stream: (prev.stream ?? '') + event.text };
-          set({ nodes: { ...s.nodes, [event.node_id]: next }, seq: event.seq });
-          return true;
-        }
-        case 'node.output': {
-          const prev = s.nodes[event.node_id] ?? emptyNode(event.node_id);
-          const next = { ...prev, output: event.output, truncated: Boolean(event.truncated) };
-          set({ nodes: { ...s.nodes, [event.node_id]: next }, seq: event.seq });
-          return true;
-        }
-        default:
-          return false;
+export const useRunStore = create<RunState>()((set, get) => ({
+  ...initial,
+
+  begin: (runId) => {
+    if (get().runId === runId) return;
+    set({ ...initial, runId });
+  },
+
+  loadRun: (run) => {
+    const next = reduceSnapshot(dataOf(get()), run, typeof run.seq === 'number' ? run.seq : 0);
+    if (next) set(next);
+    return next !== null;
+  },
+
+  applyEvent: (event) => get().applyEvents([event]) > 0,
+
+  applyEvents: (events) => {
+    let state = dataOf(get());
+    let applied = 0;
+    for (const event of events) {
+      const next = reduceRunEvent(state, event);
+      if (next) {
+        state = next;
+        applied += 1;
       }
-    },
+    }
+    if (applied > 0) set(state);
+    return applied;
+  },
 
-    setConnection: (connection) => set({ connection }),
+  setConnection: (connection) => set({ connection }),
 
-    clear: () => set({ ...initial }),
-  };
-});
+  clear: () => set({ ...initial }),
+}));
 
 export function isTerminal(status: RunStatus | undefined | null): boolean {
   return !!status && TERMINAL_RUN_STATUSES.includes(status);

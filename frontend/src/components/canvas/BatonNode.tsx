@@ -24,7 +24,7 @@ function initials(label: string): string {
 const quietName = (h: HandleSpec, count: number, quiet: string) => count === 1 && h.name === quiet;
 
 function Elapsed({ startedAt }: { startedAt: string | null }) {
-  const now = useNow(true, 100);
+  const now = useNow(true, 200);
   if (!startedAt) return null;
   const t = new Date(startedAt).getTime();
   return <span className="bn__time">{Number.isNaN(t) ? '' : formatDuration(Math.max(0, now - t))}</span>;

@@ -5,6 +5,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore,
   type Connection,
   type Edge,
   type FinalConnectionState,
@@ -65,6 +66,8 @@ export function FlowCanvas({ readOnly, children }: FlowCanvasProps) {
   const onNodesChange = useGraphStore((s) => s.onNodesChange);
   const onEdgesChange = useGraphStore((s) => s.onEdgesChange);
   const { screenToFlowPosition } = useReactFlow();
+  // Zoomed far out, drop shadows and transitions: cheaper to paint hundreds of nodes.
+  const zoomedOut = useStore((s) => s.transform[2] < 0.55);
 
   // Presentation only: error routes dashed, edges named by a problem in red.
   const shownEdges = useMemo(
@@ -165,6 +168,7 @@ export function FlowCanvas({ readOnly, children }: FlowCanvasProps) {
       proOptions={proOptions}
       onError={onFlowError}
       data-testid="canvas"
+      className={zoomedOut ? 'canvas--far' : undefined}
     >
       <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
       <Controls showInteractive={false} />

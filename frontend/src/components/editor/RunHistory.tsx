@@ -9,7 +9,7 @@ export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey:
   const runs = data?.results ?? [];
   return (
     <div className="run-history" data-testid="run-history">
-      <div className="row space pad-x">
+      <div className="hstack space pad-x">
         <span className="muted small">{data ? `${data.count} run${data.count === 1 ? '' : 's'}` : ''}</span>
         <button type="button" className="button button--small" onClick={reload}>
           Refresh

@@ -2,7 +2,7 @@ import type { FieldProps } from '@rjsf/utils';
 import { useEffect, useState } from 'react';
 
 function show(value: unknown): string {
-  return value === undefined ? '' : JSON.stringify(value, null, 2);
+  return value === undefined || value === null ? '' : JSON.stringify(value, null, 2);
 }
 
 /** Free-form values (objects without declared properties, `Any`) edited as JSON text. */

@@ -92,7 +92,7 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
             value={comment}
             onChange={(e) => setComment(e.target.value)}
           />
-          <div className="row gap">
+          <div className="hstack gap">
             <button type="button" className="button button--primary" disabled={busy} onClick={() => answer(true)} data-testid="approve-button">
               Approve
             </button>

@@ -36,7 +36,8 @@ const TreeNode = memo(function TreeNode({ name, value, depth }: NodeProps) {
   }
   const entries: [string, unknown][] =
     kind === 'array' ? (value as unknown[]).map((v, i) => [String(i), v]) : Object.entries(value as Record<string, unknown>);
-  const summary = kind === 'array' ? `[${entries.length}]` : `{${entries.length}}`;
+  const summary =
+    entries.length === 0 ? (kind === 'array' ? '[]' : '{}') : kind === 'array' ? `[${entries.length} items]` : `{${entries.length} keys}`;
   return (
     <div className="jt__branch">
       <button type="button" className="jt__toggle" onClick={() => setOpen(!open)} aria-expanded={open}>

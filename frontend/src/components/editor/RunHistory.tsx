@@ -1,12 +1,16 @@
 import { Link } from 'react-router';
 import { useRuns } from '../../api/runs/listRuns';
 import { formatDuration, formatRelative } from '../../lib/format';
+import { useRunStore } from '../../stores/runStore';
 import { StatusBadge } from '../ui/StatusIcon';
 
 /** The flow's past runs, newest first; each opens at /runs/<id>. */
 export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey: number }) {
   const { data, error, loading, reload } = useRuns(flowId, refreshKey);
   const runs = data?.results ?? [];
+  // The run on screen moves on faster than this list is fetched: show its live status.
+  const liveId = useRunStore((s) => s.runId);
+  const liveStatus = useRunStore((s) => s.run?.status);
   return (
     <div className="run-history" data-testid="run-history">
       <div className="hstack space pad-x">
@@ -22,7 +26,7 @@ export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey:
         {runs.map((r) => (
           <li key={r.id}>
             <Link to={`/runs/${r.id}`} className="run-list__item" data-testid="run-history-item">
-              <StatusBadge status={r.status} />
+              <StatusBadge status={r.id === liveId && liveStatus ? liveStatus : r.status} />
               <span className="run-list__when">{formatRelative(r.created_at)}</span>
               <span className="muted small">
                 {r.trigger}

@@ -173,6 +173,8 @@ export interface NodeRun {
   finished_at: string | null;
   duration_ms: number | null;
   reason?: string | null;
+  /** What the node says about itself while it waits (a delay's "waiting 2 s"). */
+  message?: string | null;
   stream?: string | null;
   usage?: { input_tokens?: number; output_tokens?: number; cost_usd?: number } | null;
 }
@@ -215,6 +217,8 @@ export interface RunStatusEvent {
   error: RunError | null;
   finished_at: string | null;
   outputs?: Record<string, unknown>;
+  started_at?: string | null;
+  duration_ms?: number | null;
 }
 
 export interface NodeStatusEvent {
@@ -229,6 +233,7 @@ export interface NodeStatusEvent {
   finished_at: string | null;
   duration_ms: number | null;
   reason?: string | null;
+  message?: string | null;
 }
 
 export interface NodeDeltaEvent {

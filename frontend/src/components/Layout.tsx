@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { NavLink, Outlet, useNavigate } from 'react-router';
+import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { readCookie } from '../api/client';
 import { useSessionStore } from '../stores/sessionStore';
 import { Toasts } from './ui/Toasts';
@@ -9,6 +9,7 @@ function TeamSwitcher() {
   const teamId = useSessionStore((s) => s.teamId);
   const selectTeam = useSessionStore((s) => s.selectTeam);
   const navigate = useNavigate();
+  const location = useLocation();
   if (!me || me.teams.length === 0) return null;
   return (
     <select
@@ -16,7 +17,8 @@ function TeamSwitcher() {
       value={teamId ?? ''}
       onChange={(e) => {
         selectTeam(Number(e.target.value));
-        navigate('/');
+        // A flow or run belongs to the team it was in: go to the new team's flows.
+        if (/^\/(flows|runs)\//.test(location.pathname)) navigate('/');
       }}
       aria-label="Team"
       data-testid="team-switcher"

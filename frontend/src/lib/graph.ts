@@ -107,3 +107,21 @@ export function newFlowNode(
   if (nodeType.executable) data.settings = defaultSettings(nodeType);
   return toFlowNode({ id, type: nodeType.type, position, data, ...(isNoteType(nodeType.type) ? NOTE_SIZE : {}) });
 }
+
+const upstreamCache = new WeakMap<readonly FlowEdge[], Map<string, string[]>>();
+
+/** Sources feeding each node, computed once per edges array (shared by every node's selector). */
+export function upstreamOf(edges: readonly FlowEdge[]): Map<string, string[]> {
+  let index = upstreamCache.get(edges);
+  if (!index) {
+    index = new Map();
+    for (const e of edges) {
+      const list = index.get(e.target);
+      if (list) {
+        if (!list.includes(e.source)) list.push(e.source);
+      } else index.set(e.target, [e.source]);
+    }
+    upstreamCache.set(edges, index);
+  }
+  return index;
+}

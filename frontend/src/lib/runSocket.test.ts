@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BACKOFF_MS, parseRunEvent, RunSocket, runSocketUrl } from './runSocket';
+import { BACKOFF_MS, parseRunEvent, PING_MS, RunSocket, runSocketUrl } from './runSocket';
 
 class FakeSocket {
   static all: FakeSocket[] = [];
@@ -10,8 +10,12 @@ class FakeSocket {
   constructor(public url: string) {
     FakeSocket.all.push(this);
   }
+  sent: string[] = [];
   close() {
     this.readyState = 3;
+  }
+  send(data: string) {
+    this.sent.push(data);
   }
   open() {
     this.readyState = 1;
@@ -76,6 +80,17 @@ describe('run socket', () => {
     expect(FakeSocket.all).toHaveLength(4);
     expect(states).toContain('reconnecting');
     socket.stop();
+  });
+
+  it('pings while open', () => {
+    const { socket } = make();
+    socket.start();
+    FakeSocket.all[0].open();
+    vi.advanceTimersByTime(PING_MS * 2 + 10);
+    expect(FakeSocket.all[0].sent).toEqual(['{"type":"ping"}', '{"type":"ping"}']);
+    socket.stop();
+    vi.advanceTimersByTime(PING_MS * 2);
+    expect(FakeSocket.all[0].sent).toHaveLength(2);
   });
 
   it('gives up on 4401 and 4404', () => {

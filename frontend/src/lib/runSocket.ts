@@ -4,6 +4,8 @@
 import type { RunEvent } from '../api/types';
 
 export const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+/** A `{"type": "ping"}` this often keeps idle proxies from closing a quiet socket. */
+export const PING_MS = 25000;
 
 export function runSocketUrl(runId: string, location: Pick<Location, 'protocol' | 'host'> = window.location): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -35,6 +37,7 @@ export class RunSocket {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private pinger: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly runId: string,
@@ -52,6 +55,7 @@ export class RunSocket {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.stopPinging();
     const socket = this.socket;
     this.socket = null;
     if (socket && socket.readyState <= 1) socket.close(1000);
@@ -73,6 +77,10 @@ export class RunSocket {
       if (this.socket !== socket) return;
       this.attempt = 0;
       this.handlers.onState('open');
+      this.stopPinging();
+      this.pinger = setInterval(() => {
+        if (socket.readyState === 1) socket.send(JSON.stringify({ type: 'ping' }));
+      }, PING_MS);
     };
     socket.onmessage = (message: MessageEvent) => {
       if (this.socket !== socket || typeof message.data !== 'string') return;
@@ -82,6 +90,7 @@ export class RunSocket {
     socket.onclose = (close: CloseEvent) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.stopPinging();
       if (close.code === 4401 || close.code === 4404 || close.code === 4403) {
         this.stopped = true;
         this.handlers.onState('closed');
@@ -90,6 +99,11 @@ export class RunSocket {
       }
       this.retry();
     };
+  }
+
+  private stopPinging(): void {
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = null;
   }
 
   private retry(): void {

@@ -115,6 +115,9 @@ function Editor({ flowId }: { flowId: number }) {
         if (signal?.aborted) return;
         useGraphStore.getState().load(flow.graph);
         setMeta(metaOf(flow));
+        // Opening another team's flow (a link) makes that team the current one.
+        const session = useSessionStore.getState();
+        if (session.me?.teams.some((t) => t.id === flow.team) && session.teamId !== flow.team) session.selectTeam(flow.team);
         setNameDraft(flow.name);
       } catch (err) {
         if (signal?.aborted) return;

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../api/types';
 import { sampleRun } from '../test/fixtures';
-import { useRunStore } from './runStore';
+import { describeWaitKey, useRunStore, waitKey } from './runStore';
 
 const store = () => useRunStore.getState();
 const status = (node_id: string, s: string, seq: number, extra: Record<string, unknown> = {}): RunEvent =>
@@ -172,5 +172,37 @@ describe('run store batches', () => {
     ]);
     expect(store().nodes.n2.status).toBe('running');
     expect(store().nodes.n3.status).toBe('queued');
+  });
+});
+
+describe('why a node is not running', () => {
+  beforeEach(() => store().clear());
+
+  it('names the unfinished upstream nodes from live statuses, not the stale snapshot reason', () => {
+    store().begin('run-1');
+    store().loadRun(sampleRun());
+    const labels: Record<string, string> = { n2: 'Template' };
+    const key = () => waitKey(store().nodes.n3, ['n2'], store().nodes);
+    expect(describeWaitKey(key(), (id) => labels[id] ?? '')).toBe('Waits for Template (n2)');
+    store().applyEvent(status('n2', 'succeeded', 6));
+    // upstream done: back to what the server said
+    expect(describeWaitKey(key(), () => '')).toBe('waits for Template (n2)');
+  });
+
+  it('shows a waiting node its own message, and nothing once it runs', () => {
+    store().begin('run-1');
+    store().loadRun(sampleRun());
+    store().applyEvent(status('n2', 'waiting', 6, { message: 'waiting 2 s' }));
+    expect(describeWaitKey(waitKey(store().nodes.n2, [], store().nodes), () => '')).toBe('waiting 2 s');
+    store().applyEvent(status('n2', 'running', 7));
+    expect(waitKey(store().nodes.n2, [], store().nodes)).toBeNull();
+  });
+
+  it('keeps the key equal while the answer is the same', () => {
+    store().begin('run-1');
+    store().loadRun(sampleRun());
+    const before = waitKey(store().nodes.n3, ['n2'], store().nodes);
+    store().applyEvent({ type: 'node.delta', seq: 6, run_id: 'run-1', node_id: 'n2', text: 'x' });
+    expect(waitKey(store().nodes.n3, ['n2'], store().nodes)).toBe(before);
   });
 });

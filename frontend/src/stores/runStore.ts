@@ -101,6 +101,8 @@ export function reduceRunEvent(state: RunData, event: RunEvent): RunData | null 
       run.error = event.error ?? null;
       if (event.finished_at !== undefined) run.finished_at = event.finished_at;
       if (event.outputs !== undefined) run.outputs = event.outputs;
+      if (event.started_at !== undefined) run.started_at = event.started_at;
+      if (event.duration_ms !== undefined) run.duration_ms = event.duration_ms;
       return { ...state, run, seq: event.seq };
     }
     case 'node.status': {
@@ -116,6 +118,7 @@ export function reduceRunEvent(state: RunData, event: RunEvent): RunData | null 
         finished_at: event.finished_at ?? null,
         duration_ms: event.duration_ms ?? null,
         reason: event.reason !== undefined ? event.reason : event.status === 'pending' ? prev.reason : null,
+        message: event.message !== undefined ? event.message : prev.message,
         stream: newAttempt ? '' : prev.stream,
       };
       return { ...state, nodes: { ...state.nodes, [event.node_id]: next }, seq: event.seq };
@@ -192,4 +195,46 @@ export function useNodeRunStatus(nodeId: string): NodeStatus | 'idle' {
 
 export function useNodeRun(nodeId: string): NodeRunState | undefined {
   return useRunStore((s) => s.nodes[nodeId]);
+}
+
+const FINISHED: readonly string[] = ['succeeded', 'skipped'];
+
+/**
+ * Why a node is not running, as a small string that stays equal while the
+ * answer does (so a node can select it without re-rendering on every event):
+ * `U<ids>` — a pending node waits for these unfinished upstream nodes (from live
+ * statuses: a snapshot's reason goes stale as events arrive); `T<text>` — the
+ * server's reason (or, while waiting, the node's own message); null — running
+ * or done.
+ */
+export function waitKey(
+  node: NodeRunState | undefined,
+  upstream: readonly string[],
+  statuses: Readonly<Record<string, NodeRunState>>,
+): string | null {
+  if (!node) return null;
+  if (node.status === 'pending') {
+    const open = upstream.filter((u) => !FINISHED.includes(statuses[u]?.status ?? 'pending'));
+    if (open.length > 0) return `U${open.join('\u0000')}`;
+    return node.reason ? `T${node.reason}` : null;
+  }
+  if (node.status === 'waiting') {
+    const text = node.message || node.reason;
+    return text ? `T${text}` : null;
+  }
+  if (node.status === 'skipped') return node.reason ? `T${node.reason}` : null;
+  return null;
+}
+
+export function describeWaitKey(key: string | null, labelOf: (id: string) => string): string | null {
+  if (!key) return null;
+  if (key.startsWith('T')) return key.slice(1);
+  const names = key
+    .slice(1)
+    .split('\u0000')
+    .map((id) => {
+      const label = labelOf(id);
+      return label && label !== id ? `${label} (${id})` : id;
+    });
+  return `Waits for ${names.join(', ')}`;
 }

@@ -2,15 +2,20 @@ import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflo
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { useNow } from '../../hooks/useNow';
 import { formatDuration, valueAsText } from '../../lib/format';
-import type { FlowNode } from '../../lib/graph';
+import { upstreamOf, type FlowNode } from '../../lib/graph';
 import { inputHandles, outputHandles, type HandleSpec } from '../../lib/handles';
 import { useNodeType } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
-import { useNodeRun } from '../../stores/runStore';
+import { describeWaitKey, useNodeRun, useRunStore, waitKey } from '../../stores/runStore';
 import { useUiStore } from '../../stores/uiStore';
 import { StatusIcon } from '../ui/StatusIcon';
 
 const STREAM_TAIL = 600;
+const NO_UPSTREAM: string[] = [];
+
+function labelOf(id: string): string {
+  return useGraphStore.getState().nodes.find((n) => n.id === id)?.data.label ?? '';
+}
 
 function categoryClass(category: string | undefined): string {
   return `cat--${(category ?? 'other').toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
@@ -47,6 +52,9 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
   const nodeType = useNodeType(type);
   const run = useNodeRun(id);
   const problems = useGraphStore((s) => s.problemsByNode[id]);
+  const upstream = useGraphStore((s) => upstreamOf(s.edges).get(id) ?? NO_UPSTREAM);
+  const wait = useRunStore((s) => waitKey(s.nodes[id], upstream, s.nodes));
+  const waitText = useMemo(() => describeWaitKey(wait, labelOf), [wait]);
   const inputs = useMemo(() => inputHandles(nodeType, type), [nodeType, type]);
   const outputs = useMemo(() => outputHandles(nodeType, data.config, type), [nodeType, data.config, type]);
   const regular = outputs.filter((h) => !h.isError);
@@ -160,9 +168,9 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
         </div>
       )}
 
-      {run && (status === 'pending' || status === 'waiting' || status === 'skipped') && run.reason && (
+      {waitText && (
         <div className="bn__reason" data-testid="node-reason">
-          {run.reason}
+          {waitText}
         </div>
       )}
       {run?.stream ? <StreamTail text={run.stream} /> : null}

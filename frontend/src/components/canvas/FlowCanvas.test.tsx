@@ -46,7 +46,7 @@ describe('canvas nodes', () => {
     expect(container.querySelector('[data-id="n1"][data-status="succeeded"]')).not.toBeNull();
     expect(container.querySelector('[data-id="n2"][data-status="running"]')).not.toBeNull();
     expect(container.querySelector('[data-id="n4"][data-status="idle"]')).not.toBeNull();
-    expect(el(container, 'n3')!.textContent).toContain('waits for Template (n2)');
+    expect(el(container, 'n3')!.textContent).toContain('Waits for n2');
 
     act(() => {
       useRunStore.getState().applyEvent({ type: 'node.delta', seq: 6, run_id: 'run-1', node_id: 'n2', text: 'lo <b>there</b>' });

@@ -3,7 +3,11 @@ import { describeError } from '../../api/client';
 import { getRun } from '../../api/runs/getRun';
 import { resumeNode } from '../../api/runs/resumeNode';
 import { formatDuration, formatTime, valueAsText } from '../../lib/format';
-import { useNodeRun, useRunStore } from '../../stores/runStore';
+import { upstreamOf } from '../../lib/graph';
+import { useGraphStore } from '../../stores/graphStore';
+import { describeWaitKey, useNodeRun, useRunStore, waitKey } from '../../stores/runStore';
+
+const NO_UPSTREAM: string[] = [];
 import { toast } from '../../stores/toastStore';
 import { JsonTree } from '../ui/JsonTree';
 import { StatusBadge } from '../ui/StatusIcon';
@@ -12,6 +16,9 @@ import { StatusBadge } from '../ui/StatusIcon';
 export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeType?: string }) {
   const run = useNodeRun(nodeId);
   const runId = useRunStore((s) => s.runId);
+  const upstream = useGraphStore((s) => upstreamOf(s.edges).get(nodeId) ?? NO_UPSTREAM);
+  const wait = useRunStore((s) => waitKey(s.nodes[nodeId], upstream, s.nodes));
+  const waitText = describeWaitKey(wait, (id) => useGraphStore.getState().nodes.find((n) => n.id === id)?.data.label ?? '');
   const [full, setFull] = useState<{ key: string; value: unknown } | null>(null);
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
@@ -80,9 +87,7 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
           </>
         )}
       </dl>
-      {run.reason && (run.status === 'pending' || run.status === 'waiting' || run.status === 'skipped') && (
-        <p className="reason">{run.reason}</p>
-      )}
+      {waitText && <p className="reason">{waitText}</p>}
       {run.status === 'waiting' && nodeType === 'approval' && (
         <div className="approval">
           <textarea

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, authRedirect, isNotSignedIn, itemsOf, loginUrl, readCookie, request } from './client';
+import { ApiError, authRedirect, isNotSignedIn, itemsOf, loginUrl, readCookie, request, requestAll } from './client';
 
 function reply(status: number, body: unknown) {
   return Promise.resolve(new Response(body === undefined ? '' : JSON.stringify(body), { status }));
@@ -50,6 +50,19 @@ describe('api client', () => {
     await request('GET', '/api/me/').catch(() => undefined);
     expect(go).toHaveBeenCalledTimes(2);
     go.mockRestore();
+  });
+
+  it('follows next links to read a whole paginated list', async () => {
+    fetchMock
+      .mockReturnValueOnce(reply(200, { count: 3, next: 'http://localhost:3000/api/flows/?page=2', previous: null, results: [1, 2] }))
+      .mockReturnValueOnce(reply(200, { count: 3, next: null, previous: null, results: [3] }));
+    expect(await requestAll<number>('/api/flows/')).toEqual([1, 2, 3]);
+    expect(fetchMock.mock.calls[1][0]).toBe('/api/flows/?page=2');
+  });
+
+  it('takes a plain list as it is', async () => {
+    fetchMock.mockReturnValueOnce(reply(200, [1]));
+    expect(await requestAll<number>('/api/x/')).toEqual([1]);
   });
 
   it('builds the login address with next', () => {

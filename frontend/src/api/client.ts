@@ -109,6 +109,32 @@ export async function request<T>(
   return parsed as T;
 }
 
+/**
+ * Every item of a list endpoint: follows `next` links of a paginated answer
+ * (same origin only, at most `maxPages`), or takes a plain list as it is.
+ */
+export async function requestAll<T>(path: string, options: RequestOptions = {}, maxPages = 20): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | null = path;
+  for (let page = 0; next && page < maxPages; page++) {
+    const data: T[] | { results: T[]; next?: string | null } = await request('GET', next, undefined, options);
+    if (Array.isArray(data)) return data;
+    items.push(...itemsOf(data));
+    next = sameOriginPath(data?.next ?? null);
+  }
+  return items;
+}
+
+function sameOriginPath(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url, window.location.origin);
+    return parsed.origin === window.location.origin ? `${parsed.pathname}${parsed.search}` : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Lists may come paginated (`{results}`) or plain; callers want the items. */
 export function itemsOf<T>(data: T[] | { results: T[] } | null | undefined): T[] {
   if (!data) return [];

@@ -1,16 +1,10 @@
-import { itemsOf, request } from '../client';
-import type { FlowSummary, Page } from '../types';
+import { requestAll } from '../client';
+import type { FlowSummary } from '../types';
 import { useRequest } from '../useRequest';
 
 /** GET /api/flows/?team=<id> — the team's flows, without graphs. */
 export async function listFlows(teamId: number, signal?: AbortSignal): Promise<FlowSummary[]> {
-  const data = await request<FlowSummary[] | Page<FlowSummary>>(
-    'GET',
-    `/api/flows/?team=${encodeURIComponent(teamId)}`,
-    undefined,
-    { signal },
-  );
-  return itemsOf(data);
+  return requestAll<FlowSummary>(`/api/flows/?team=${encodeURIComponent(teamId)}&page_size=200`, { signal });
 }
 
 export function useFlows(teamId: number | null) {

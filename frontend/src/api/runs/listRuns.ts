@@ -12,3 +12,9 @@ export function useRuns(flowId: number | null, refreshKey = 0) {
     listRuns(flowId as number, signal),
   );
 }
+
+/** The next page of a run list, by the `next` link of the previous one. */
+export function listRunsPage(next: string, signal?: AbortSignal): Promise<Page<RunSummary>> {
+  const url = new URL(next, window.location.origin);
+  return request<Page<RunSummary>>('GET', `${url.pathname}${url.search}`, undefined, { signal });
+}

@@ -1,5 +1,8 @@
 import { Link } from 'react-router';
-import { useRuns } from '../../api/runs/listRuns';
+import { useEffect, useState } from 'react';
+import { describeError } from '../../api/client';
+import { listRunsPage, useRuns } from '../../api/runs/listRuns';
+import type { RunSummary } from '../../api/types';
 import { formatDuration, formatRelative } from '../../lib/format';
 import { useRunStore } from '../../stores/runStore';
 import { StatusBadge } from '../ui/StatusIcon';
@@ -7,7 +10,24 @@ import { StatusBadge } from '../ui/StatusIcon';
 /** The flow's past runs, newest first; each opens at /runs/<id>. */
 export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey: number }) {
   const { data, error, loading, reload } = useRuns(flowId, refreshKey);
-  const runs = data?.results ?? [];
+  const [older, setOlder] = useState<{ runs: RunSummary[]; next: string | null } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  useEffect(() => setOlder(null), [data]);
+  const runs = [...(data?.results ?? []), ...(older?.runs ?? [])];
+  const next = older ? older.next : (data?.next ?? null);
+  const loadMore = async () => {
+    if (!next) return;
+    setLoadingMore(true);
+    try {
+      const page = await listRunsPage(next);
+      setOlder({ runs: [...(older?.runs ?? []), ...page.results], next: page.next });
+    } catch (err) {
+      setOlder({ runs: older?.runs ?? [], next: null });
+      console.warn(describeError(err));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
   // The run on screen moves on faster than this list is fetched: show its live status.
   const liveId = useRunStore((s) => s.runId);
   const liveStatus = useRunStore((s) => s.run?.status);
@@ -37,6 +57,13 @@ export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey:
           </li>
         ))}
       </ul>
+      {next && (
+        <div className="pad-x">
+          <button type="button" className="button button--small" onClick={loadMore} disabled={loadingMore}>
+            {loadingMore ? 'Loading…' : 'Older runs'}
+          </button>
+        </div>
+      )}
     </div>
   );
 }

@@ -1,0 +1,279 @@
+// The shapes the backend sends and accepts (docs/api-shapes.md).
+
+export type Role = 'owner' | 'editor' | 'runner' | 'viewer';
+
+export interface Team {
+  id: number;
+  name: string;
+  role: Role;
+  personal: boolean;
+}
+
+export interface Me {
+  id: number;
+  username: string;
+  teams: Team[];
+}
+
+// ---- Graph -----------------------------------------------------------------
+
+export type OnError = 'fail' | 'continue' | 'route';
+
+export interface NodeSettings {
+  retries?: number;
+  retry_backoff?: number;
+  timeout?: number | null;
+  on_error?: OnError;
+  [key: string]: unknown;
+}
+
+export interface GraphNodeData {
+  label: string;
+  config: Record<string, unknown>;
+  settings?: NodeSettings;
+  [key: string]: unknown;
+}
+
+export interface GraphNode {
+  id: string;
+  type: string;
+  position: { x: number; y: number };
+  data: GraphNodeData;
+  /** Only sticky notes carry a size (React Flow's own node fields). */
+  width?: number;
+  height?: number;
+}
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  sourceHandle: string;
+  target: string;
+  targetHandle: string;
+}
+
+export interface Graph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+// ---- Node types ------------------------------------------------------------
+
+export interface InputHandle {
+  name: string;
+  label?: string;
+  many?: boolean;
+  required?: boolean;
+}
+
+export interface OutputHandle {
+  name: string;
+  label?: string;
+}
+
+export interface DynamicOutputs {
+  from: string;
+  key: string;
+  extra?: string[];
+}
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface NodeType {
+  type: string;
+  version?: number;
+  label: string;
+  category: string;
+  description?: string;
+  execution?: 'inline' | 'queued';
+  executable: boolean;
+  inputs: InputHandle[];
+  outputs: OutputHandle[];
+  dynamic_outputs?: DynamicOutputs | null;
+  config_schema?: JsonSchema;
+  config_defaults?: Record<string, unknown>;
+  settings_schema?: JsonSchema;
+}
+
+// ---- Flows -----------------------------------------------------------------
+
+export interface FlowSummary {
+  id: number;
+  team: number;
+  name: string;
+  description: string;
+  revision: number;
+  node_count?: number;
+  created_by?: string | null;
+  updated_by?: string | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface Flow extends FlowSummary {
+  graph: Graph;
+}
+
+/** What export writes and import reads. */
+export interface FlowFile {
+  name: string;
+  description?: string;
+  graph: Graph;
+}
+
+export interface GraphProblem {
+  node_id?: string;
+  edge_id?: string;
+  message: string;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  errors: GraphProblem[];
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+// ---- Runs ------------------------------------------------------------------
+
+export type RunStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+
+export type NodeStatus =
+  | 'pending'
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | 'waiting';
+
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface RunError {
+  message: string;
+  node_id?: string;
+  type?: string;
+  [key: string]: unknown;
+}
+
+export interface NodeRun {
+  node_id: string;
+  type: string;
+  status: NodeStatus;
+  attempts: number;
+  output: unknown;
+  error: RunError | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  reason?: string | null;
+  /** What the node says about itself while it waits (a delay's "waiting 2 s"). */
+  message?: string | null;
+  stream?: string | null;
+  usage?: { input_tokens?: number; output_tokens?: number; cost_usd?: number } | null;
+}
+
+export interface RunSummary {
+  id: string;
+  flow: number;
+  team: number;
+  status: RunStatus;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  error: RunError | null;
+  trigger: string;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface Run extends RunSummary {
+  graph: Graph;
+  seq: number;
+  nodes: NodeRun[];
+}
+
+// ---- Websocket events (/ws/runs/<id>/) ---------------------------------------
+
+export interface RunSnapshotEvent {
+  type: 'run.snapshot';
+  seq: number;
+  run: Run;
+}
+
+export interface RunStatusEvent {
+  type: 'run.status';
+  seq: number;
+  run_id: string;
+  status: RunStatus;
+  error: RunError | null;
+  finished_at: string | null;
+  outputs?: Record<string, unknown>;
+  started_at?: string | null;
+  duration_ms?: number | null;
+}
+
+export interface NodeStatusEvent {
+  type: 'node.status';
+  seq: number;
+  run_id: string;
+  node_id: string;
+  status: NodeStatus;
+  attempts: number;
+  error: RunError | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  reason?: string | null;
+  message?: string | null;
+}
+
+export interface NodeDeltaEvent {
+  type: 'node.delta';
+  seq: number;
+  run_id: string;
+  node_id: string;
+  text: string;
+}
+
+export interface NodeOutputEvent {
+  type: 'node.output';
+  seq: number;
+  run_id: string;
+  node_id: string;
+  output: unknown;
+  truncated: boolean;
+}
+
+export type RunEvent =
+  | RunSnapshotEvent
+  | RunStatusEvent
+  | NodeStatusEvent
+  | NodeDeltaEvent
+  | NodeOutputEvent;
+
+// ---- Team pages (backend comes later) ----------------------------------------
+
+export interface Member {
+  username: string;
+  role: Role;
+  id?: number;
+}
+
+export interface ApiKey {
+  id: number | string;
+  name: string;
+  prefix?: string;
+  created_at?: string;
+  last_used_at?: string | null;
+  /** Present only in the reply to the POST that created it. */
+  key?: string;
+}

@@ -1,0 +1,196 @@
+import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
+import { memo, useEffect, useMemo, useRef } from 'react';
+import { useNow } from '../../hooks/useNow';
+import { formatDuration, valueAsText } from '../../lib/format';
+import { upstreamOf, type FlowNode } from '../../lib/graph';
+import { inputHandles, outputHandles, type HandleSpec } from '../../lib/handles';
+import { useNodeType } from '../../stores/catalogStore';
+import { useGraphStore } from '../../stores/graphStore';
+import { describeWaitKey, useNodeRun, useRunStore, waitKey } from '../../stores/runStore';
+import { useUiStore } from '../../stores/uiStore';
+import { StatusIcon } from '../ui/StatusIcon';
+
+const STREAM_TAIL = 600;
+const NO_UPSTREAM: string[] = [];
+
+function labelOf(id: string): string {
+  return useGraphStore.getState().nodes.find((n) => n.id === id)?.data.label ?? '';
+}
+
+function categoryClass(category: string | undefined): string {
+  return `cat--${(category ?? 'other').toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+}
+
+function initials(label: string): string {
+  const words = label.split(/[\s_-]+/).filter(Boolean);
+  return (words.length > 1 ? words[0][0] + words[1][0] : label.slice(0, 2)).toUpperCase();
+}
+
+const quietName = (h: HandleSpec, count: number, quiet: string) => count === 1 && h.name === quiet;
+
+function Elapsed({ startedAt }: { startedAt: string | null }) {
+  const now = useNow(true, 200);
+  if (!startedAt) return null;
+  const t = new Date(startedAt).getTime();
+  return <span className="bn__time">{Number.isNaN(t) ? '' : formatDuration(Math.max(0, now - t))}</span>;
+}
+
+function StreamTail({ text }: { text: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.scrollTop = ref.current.scrollHeight;
+  }, [text]);
+  return (
+    <div ref={ref} className="bn__stream nowheel" data-testid="node-stream">
+      {text.length > STREAM_TAIL ? `…${text.slice(-STREAM_TAIL)}` : text}
+    </div>
+  );
+}
+
+/** Every executable node type is drawn by this one component, shaped by its catalog entry. */
+export const BatonNode = memo(function BatonNode({ id, type, data, selected }: NodeProps<FlowNode>) {
+  const nodeType = useNodeType(type);
+  const run = useNodeRun(id);
+  const problems = useGraphStore((s) => s.problemsByNode[id]);
+  const upstream = useGraphStore((s) => upstreamOf(s.edges).get(id) ?? NO_UPSTREAM);
+  const wait = useRunStore((s) => waitKey(s.nodes[id], upstream, s.nodes));
+  const waitText = useMemo(() => describeWaitKey(wait, labelOf), [wait]);
+  const inputs = useMemo(() => inputHandles(nodeType, type), [nodeType, type]);
+  const outputs = useMemo(() => outputHandles(nodeType, data.config, type), [nodeType, data.config, type]);
+  const regular = outputs.filter((h) => !h.isError);
+  const errorHandle = outputs.find((h) => h.isError);
+  const handleKey = `${inputs.map((h) => h.name).join(',')}>${outputs.map((h) => h.name).join(',')}`;
+  // When the handles change (a router's categories), React Flow must measure
+  // them again. Not on mount: it measures new nodes itself, and an early call
+  // would make the initial fit-view see this node alone.
+  const updateNodeInternals = useUpdateNodeInternals();
+  const shownHandles = useRef(handleKey);
+  useEffect(() => {
+    if (shownHandles.current === handleKey) return;
+    shownHandles.current = handleKey;
+    updateNodeInternals(id);
+  }, [handleKey, id, updateNodeInternals]);
+
+  const status = run?.status ?? 'idle';
+  const routes = data.settings?.on_error === 'route';
+  const rows = Math.max(inputs.length, regular.length);
+  const openOutput = () => {
+    useGraphStore.getState().selectOnly([id]);
+    useUiStore.getState().setPanelTab('output');
+  };
+  const hasOutput = run && run.output !== null && run.output !== undefined;
+
+  return (
+    <div
+      className={[
+        'bn',
+        `bn--${status}`,
+        categoryClass(nodeType?.category),
+        selected ? 'bn--selected' : '',
+        problems ? 'bn--problem' : '',
+        nodeType ? '' : 'bn--unknown',
+      ].join(' ')}
+      data-id={id}
+      data-status={status}
+      data-type={type}
+      data-testid={`node-${id}`}
+    >
+      <div className="bn__head">
+        <span className="bn__icon" aria-hidden="true">
+          {initials(nodeType?.label ?? type ?? '?')}
+        </span>
+        <span className="bn__title">
+          <span className="bn__label" title={data.label}>
+            {data.label || nodeType?.label || type}
+          </span>
+          <span className="bn__type">
+            {nodeType?.label ?? `${type} (unknown type)`}
+            {run && run.attempts > 1 ? ` · attempt ${run.attempts}` : ''}
+          </span>
+        </span>
+        {run && (
+          <span className="bn__status" title={status}>
+            {status === 'running' ? <Elapsed startedAt={run.started_at} /> : run.duration_ms !== null && (
+              <span className="bn__time">{formatDuration(run.duration_ms)}</span>
+            )}
+            <StatusIcon status={status} />
+          </span>
+        )}
+      </div>
+
+      {rows > 0 && (
+        <div className="bn__ports">
+          {Array.from({ length: rows }, (_, i) => {
+            const input = inputs[i];
+            const output = regular[i];
+            return (
+              <div className="bn__row" key={i}>
+                {input && (
+                  <div className="bn__port bn__port--in">
+                    <Handle
+                      type="target"
+                      position={Position.Left}
+                      id={input.name}
+                      className={`handle handle--in${input.many ? ' handle--many' : ''}`}
+                      title={input.many ? `${input.label} (takes many edges)` : input.label}
+                    />
+                    {!quietName(input, inputs.length, 'in') && (
+                      <span className="bn__port-label">
+                        {input.label}
+                        {input.required ? ' *' : ''}
+                      </span>
+                    )}
+                  </div>
+                )}
+                {output && (
+                  <div className="bn__port bn__port--out">
+                    {!quietName(output, regular.length, 'out') && <span className="bn__port-label">{output.label}</span>}
+                    <Handle type="source" position={Position.Right} id={output.name} className="handle handle--out" title={output.label} />
+                  </div>
+                )}
+              </div>
+            );
+          })}
+        </div>
+      )}
+      {errorHandle && (
+        <div className={`bn__row bn__row--error${routes ? ' bn__row--routes' : ''}`}>
+          <div className="bn__port bn__port--out">
+            <span className="bn__port-label">{routes ? 'error (routed)' : 'error'}</span>
+            <Handle
+              type="source"
+              position={Position.Right}
+              id={errorHandle.name}
+              className={`handle handle--error${routes ? ' handle--routes' : ''}`}
+              title="Routes the error here when it fails (sets on_error to route)"
+            />
+          </div>
+        </div>
+      )}
+
+      {waitText && (
+        <div className="bn__reason" data-testid="node-reason">
+          {waitText}
+        </div>
+      )}
+      {run?.stream ? <StreamTail text={run.stream} /> : null}
+      {run?.error && (
+        <div className="bn__error" data-testid="node-error">
+          {run.error.message || valueAsText(run.error)}
+        </div>
+      )}
+      {hasOutput && (
+        <button type="button" className="bn__output-button nodrag" onClick={openOutput} data-testid="node-output-button">
+          Output ›
+        </button>
+      )}
+      {problems && (
+        <div className="bn__problems" data-testid="node-problems">
+          {problems.map((p, i) => (
+            <div key={i}>{p}</div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+});

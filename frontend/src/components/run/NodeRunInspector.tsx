@@ -1,0 +1,137 @@
+import { useEffect, useState } from 'react';
+import { describeError } from '../../api/client';
+import { getRun } from '../../api/runs/getRun';
+import { resumeNode } from '../../api/runs/resumeNode';
+import { formatDuration, formatTime, valueAsText } from '../../lib/format';
+import { upstreamOf } from '../../lib/graph';
+import { useGraphStore } from '../../stores/graphStore';
+import { describeWaitKey, useNodeRun, useRunStore, waitKey } from '../../stores/runStore';
+
+const NO_UPSTREAM: string[] = [];
+import { toast } from '../../stores/toastStore';
+import { JsonTree } from '../ui/JsonTree';
+import { StatusBadge } from '../ui/StatusIcon';
+
+/** A node's state in the run on screen: status, timing, error, streamed text and output. */
+export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeType?: string }) {
+  const run = useNodeRun(nodeId);
+  const runId = useRunStore((s) => s.runId);
+  const upstream = useGraphStore((s) => upstreamOf(s.edges).get(nodeId) ?? NO_UPSTREAM);
+  const wait = useRunStore((s) => waitKey(s.nodes[nodeId], upstream, s.nodes));
+  const waitText = describeWaitKey(wait, (id) => useGraphStore.getState().nodes.find((n) => n.id === id)?.data.label ?? '');
+  const [full, setFull] = useState<{ key: string; value: unknown } | null>(null);
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  // A truncated output is a preview: fetch the whole value once.
+  const needFull = Boolean(run?.truncated && runId);
+  const fullKey = `${runId}:${nodeId}`;
+  useEffect(() => {
+    if (!needFull || !runId || full?.key === fullKey) return;
+    const controller = new AbortController();
+    getRun(runId, controller.signal).then(
+      (r) => setFull({ key: fullKey, value: r.nodes.find((n) => n.node_id === nodeId)?.output }),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [needFull, runId, nodeId, fullKey, full?.key]);
+
+  if (!run) return <p className="muted">This node has not run in the run on screen.</p>;
+  const output = run.truncated && full?.key === fullKey ? full.value : run.output;
+
+  const answer = async (approved: boolean) => {
+    if (!runId) return;
+    setBusy(true);
+    try {
+      await resumeNode(runId, nodeId, approved, comment);
+      toast.success(approved ? 'Approved.' : 'Rejected.');
+    } catch (err) {
+      toast.error(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="inspector" data-testid="node-inspector">
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={run.status} testId="inspector-status" />
+        </dd>
+        {run.attempts > 0 && (
+          <>
+            <dt>Attempts</dt>
+            <dd>{run.attempts}</dd>
+          </>
+        )}
+        {run.duration_ms !== null && (
+          <>
+            <dt>Duration</dt>
+            <dd>{formatDuration(run.duration_ms)}</dd>
+          </>
+        )}
+        {run.started_at && (
+          <>
+            <dt>Started</dt>
+            <dd>{formatTime(run.started_at)}</dd>
+          </>
+        )}
+        {run.usage && (
+          <>
+            <dt>Usage</dt>
+            <dd>
+              {run.usage.input_tokens ?? 0} in / {run.usage.output_tokens ?? 0} out
+              {run.usage.cost_usd ? ` · $${run.usage.cost_usd.toFixed(4)}` : ''}
+            </dd>
+          </>
+        )}
+      </dl>
+      {waitText && <p className="reason">{waitText}</p>}
+      {run.status === 'waiting' && nodeType === 'approval' && (
+        <div className="approval">
+          <textarea
+            className="input"
+            rows={2}
+            placeholder="Comment (optional)"
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+          />
+          <div className="hstack gap">
+            <button type="button" className="button button--primary" disabled={busy} onClick={() => answer(true)} data-testid="approve-button">
+              Approve
+            </button>
+            <button type="button" className="button button--danger" disabled={busy} onClick={() => answer(false)} data-testid="reject-button">
+              Reject
+            </button>
+          </div>
+        </div>
+      )}
+      {run.error && (
+        <section>
+          <h4>Error</h4>
+          <pre className="error-block" data-testid="inspector-error">
+            {run.error.message || valueAsText(run.error)}
+            {run.error.type ? `\n(${run.error.type})` : ''}
+          </pre>
+        </section>
+      )}
+      {run.stream ? (
+        <section>
+          <h4>Streamed text</h4>
+          <pre className="stream-block">{run.stream}</pre>
+        </section>
+      ) : null}
+      <section>
+        <h4>
+          Output {run.truncated && full?.key !== fullKey && <span className="muted small">(preview; loading the rest…)</span>}
+        </h4>
+        {output === null || output === undefined ? (
+          <p className="muted">No output yet.</p>
+        ) : (
+          <JsonTree value={output} testId="output-tree" />
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,224 @@
+import { useRef, useState, type ChangeEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { describeError } from '../api/client';
+import { createFlow } from '../api/flows/createFlow';
+import { deleteFlow } from '../api/flows/deleteFlow';
+import { getFlow } from '../api/flows/getFlow';
+import { useFlows } from '../api/flows/listFlows';
+import { patchFlow } from '../api/flows/patchFlow';
+import type { FlowSummary } from '../api/types';
+import { ConfirmDialog } from '../components/ui/ConfirmDialog';
+import { PromptDialog } from '../components/ui/PromptDialog';
+import { downloadJson, flowFileName, parseFlowFile, toFlowFile } from '../lib/flowFile';
+import { formatRelative } from '../lib/format';
+import { canEdit, useCurrentTeam, useSessionStore } from '../stores/sessionStore';
+import { toast } from '../stores/toastStore';
+
+type Pending =
+  | { kind: 'create' }
+  | { kind: 'rename'; flow: FlowSummary }
+  | { kind: 'delete'; flow: FlowSummary }
+  | null;
+
+export function FlowsPage() {
+  const teamId = useSessionStore((s) => s.teamId);
+  const sessionStatus = useSessionStore((s) => s.status);
+  const team = useCurrentTeam();
+  const { data: flows, error, loading, reload } = useFlows(teamId);
+  const [pending, setPending] = useState<Pending>(null);
+  const [busy, setBusy] = useState(false);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const navigate = useNavigate();
+  const editable = team ? canEdit(team.role) : false;
+
+  const create = async (name: string) => {
+    try {
+      const flow = await createFlow({ team: teamId ?? undefined, name, description: '', graph: { nodes: [], edges: [] } });
+      setPending(null);
+      navigate(`/flows/${flow.id}`);
+    } catch (err) {
+      toast.error(`Not created: ${describeError(err)}`);
+    }
+  };
+
+  const rename = async (flow: FlowSummary, name: string) => {
+    try {
+      await patchFlow(flow.id, { name });
+      setPending(null);
+      reload();
+    } catch (err) {
+      toast.error(`Not renamed: ${describeError(err)}`);
+    }
+  };
+
+  const duplicate = async (summary: FlowSummary) => {
+    try {
+      const flow = await getFlow(summary.id);
+      const copy = await createFlow({
+        team: flow.team,
+        name: `${flow.name} (copy)`,
+        description: flow.description,
+        graph: flow.graph,
+      });
+      toast.success(`Duplicated as “${copy.name}”.`);
+      reload();
+    } catch (err) {
+      toast.error(`Not duplicated: ${describeError(err)}`);
+    }
+  };
+
+  const exportFlow = async (summary: FlowSummary) => {
+    try {
+      const flow = await getFlow(summary.id);
+      downloadJson(flowFileName(flow.name), toFlowFile(flow));
+    } catch (err) {
+      toast.error(`Not exported: ${describeError(err)}`);
+    }
+  };
+
+  const remove = async (flow: FlowSummary) => {
+    setBusy(true);
+    try {
+      await deleteFlow(flow.id);
+      setPending(null);
+      toast.success(`Deleted “${flow.name}”.`);
+      reload();
+    } catch (err) {
+      toast.error(`Not deleted: ${describeError(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const importFile = async (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    e.target.value = '';
+    if (!file) return;
+    try {
+      const parsed = parseFlowFile(await file.text(), file.name.replace(/\.json$/i, ''));
+      const flow = await createFlow({ team: teamId ?? undefined, ...parsed });
+      toast.success(`Imported “${flow.name}”.`);
+      reload();
+    } catch (err) {
+      toast.error(`Not imported: ${describeError(err)}`);
+    }
+  };
+
+  return (
+    <div className="page" data-testid="flows-page">
+      <header className="page__header">
+        <div>
+          <h1>Flows</h1>
+          {team && <p className="muted">{team.personal ? 'Your personal team' : `Team ${team.name}`} · you are {team.role}</p>}
+        </div>
+        {editable && (
+          <div className="hstack gap">
+            <input ref={fileRef} type="file" accept="application/json,.json" hidden onChange={importFile} data-testid="import-input" />
+            <button type="button" className="button" onClick={() => fileRef.current?.click()} data-testid="import-button">
+              Import…
+            </button>
+            <button type="button" className="button button--primary" onClick={() => setPending({ kind: 'create' })} data-testid="new-flow-button">
+              New flow
+            </button>
+          </div>
+        )}
+      </header>
+
+      {sessionStatus === 'ready' && teamId === null && <p className="muted">You are not in any team yet.</p>}
+      {loading && !flows && <p className="muted">Loading flows…</p>}
+      {error && <p className="error-text">Could not load the flows: {error.message}</p>}
+      {flows && flows.length === 0 && (
+        <div className="empty">
+          <p>No flows in this team yet.</p>
+          {editable && (
+            <button type="button" className="button button--primary" onClick={() => setPending({ kind: 'create' })}>
+              Create the first one
+            </button>
+          )}
+        </div>
+      )}
+      {flows && flows.length > 0 && (
+        <table className="table" data-testid="flows-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th className="num">Nodes</th>
+              <th>Updated</th>
+              <th aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {flows.map((f) => (
+              <tr key={f.id} data-testid="flow-row" data-flow-id={f.id}>
+                <td>
+                  <Link to={`/flows/${f.id}`} className="table__main" data-testid="flow-link">
+                    {f.name}
+                  </Link>
+                  {f.description && <div className="muted small">{f.description}</div>}
+                </td>
+                <td className="num">{f.node_count ?? ''}</td>
+                <td className="muted small">
+                  {formatRelative(f.updated_at)}
+                  {f.updated_by ? ` · ${f.updated_by}` : ''}
+                </td>
+                <td className="table__actions">
+                  {editable && (
+                    <button type="button" className="button button--small" onClick={() => setPending({ kind: 'rename', flow: f })} data-testid="rename-flow">
+                      Rename
+                    </button>
+                  )}
+                  {editable && (
+                    <button type="button" className="button button--small" onClick={() => duplicate(f)} data-testid="duplicate-flow">
+                      Duplicate
+                    </button>
+                  )}
+                  <button type="button" className="button button--small" onClick={() => exportFlow(f)} data-testid="export-flow">
+                    Export
+                  </button>
+                  {editable && (
+                    <button
+                      type="button"
+                      className="button button--small button--ghost-danger"
+                      onClick={() => setPending({ kind: 'delete', flow: f })}
+                      data-testid="delete-flow"
+                    >
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      {pending?.kind === 'create' && (
+        <PromptDialog title="New flow" label="Name" confirmLabel="Create" onSubmit={create} onCancel={() => setPending(null)} />
+      )}
+      {pending?.kind === 'rename' && (
+        <PromptDialog
+          title="Rename flow"
+          label="Name"
+          initial={pending.flow.name}
+          confirmLabel="Rename"
+          onSubmit={(name) => rename(pending.flow, name)}
+          onCancel={() => setPending(null)}
+        />
+      )}
+      {pending?.kind === 'delete' && (
+        <ConfirmDialog
+          title="Delete this flow?"
+          confirmLabel="Delete"
+          danger
+          busy={busy}
+          onConfirm={() => void remove(pending.flow)}
+          onCancel={() => setPending(null)}
+        >
+          <p>
+            “{pending.flow.name}” and its drawing will be deleted. This cannot be undone.
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

@@ -32,7 +32,9 @@ def free_port() -> int:
 def service_env(**extra: str) -> dict[str, str]:
     """The environment of a child process that talks to the test database and queues."""
     env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "orchestrator_site.settings"
+    # The same settings as this process: the tests' (site settings plus a fast password
+    # hasher) under pytest, the site's own under the benchmarks.
+    env["DJANGO_SETTINGS_MODULE"] = os.environ.get("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         user = db.get("USER") or "postgres"
@@ -117,8 +119,8 @@ class Worker:
 class WebServer:
     """Daphne serving the site, as `make web` does."""
 
-    def __init__(self, **env: str):
-        self.port = free_port()
+    def __init__(self, port: int | None = None, **env: str):
+        self.port = port or free_port()
         self.env = service_env(**env)
         self.process: subprocess.Popen | None = None
 

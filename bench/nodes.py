@@ -1,5 +1,6 @@
 """A node type for benchmarks only (loaded with BATON_NODE_PLUGINS=bench.nodes)."""
 
+import time
 from typing import Any
 
 from flows.nodes.base import Handle, NodeConfig, NodeContext, NodeType
@@ -21,4 +22,19 @@ class NoopNode(NodeType):
         return arrivals[0].value if len(arrivals) == 1 else None
 
 
-NODE_TYPES = [NoopNode]
+class SleepNode(NodeType):
+    type = "bench.sleep"
+    label = "Sleep (queued)"
+    category = "Benchmark"
+    description = "Waits a few milliseconds, as a node doing I/O would, then passes its input on."
+    execution = "queued"
+
+    class Config(NodeConfig):
+        ms: float = 20.0
+
+    def run(self, ctx: NodeContext, inputs: dict[str, Any], config: Config) -> Any:
+        time.sleep(config.ms / 1000)
+        return inputs.get("in")
+
+
+NODE_TYPES = [NoopNode, SleepNode]

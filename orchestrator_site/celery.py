@@ -16,9 +16,10 @@ app.conf.CELERY_DB_REUSE_MAX = 500
 
 def _install_worker_steps(app: Celery) -> None:
     # Imported late: the step module needs Django's apps to be ready.
-    from runs.worker import MaintenanceStep
+    from runs.worker import MaintenanceStep, install_process_hooks
 
     app.steps["worker"].add(MaintenanceStep)
+    install_process_hooks()
 
 
 _install_worker_steps(app)

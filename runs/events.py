@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import Any, Literal, TypedDict
@@ -178,6 +179,11 @@ class EventBus:
         if not events:
             return
         loop = self._ensure_started()
+        # When the batch left (after its commit): lets clients and the benchmark tell the
+        # time a step took to commit from the time delivery took.
+        sent_at = time.time()
+        for event in events:
+            event["sent_at"] = sent_at
         message = {"type": "run.events", "events": events}
         self._track(asyncio.run_coroutine_threadsafe(self._send(run_group(run_id), message), loop))
 

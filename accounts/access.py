@@ -51,14 +51,30 @@ class Access:
         allowed = SCOPES_FOR_CAPABILITY.get(capability, frozenset())
         return bool(allowed.intersection(self.key.scopes))
 
-    def key_allows_flow(self, flow_id: int | None) -> bool:
-        if self.key is None or flow_id is None:
-            return True
+    def key_flow_ids(self) -> set[int]:
+        """The flows the caller's key is limited to; empty when it is not limited."""
+        if self.key is None:
+            return set()
         limited = getattr(self.key, "_flow_ids", None)
         if limited is None:
             limited = set(self.key.flows.values_list("id", flat=True))
             self.key._flow_ids = limited
+        return limited
+
+    def key_allows_flow(self, flow_id: int | None) -> bool:
+        if flow_id is None:
+            return True
+        limited = self.key_flow_ids()
         return not limited or flow_id in limited
+
+    def visible(self, queryset, capability: str, *, flow_field: str = "flow_id"):
+        """The objects of `queryset` in teams where the role allows `capability`, narrowed
+        to the key's flows when the key is limited to some."""
+        objects = queryset.filter(team_id__in=self.team_ids(capability))
+        limited = self.key_flow_ids()
+        if limited:
+            objects = objects.filter(**{f"{flow_field}__in": limited})
+        return objects
 
     def check_team(self, team_id: int, capability: str, *, what: str = "object") -> str:
         """Raise 404 when the team is not the caller's, 403 when the role/key forbids."""

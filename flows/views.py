@@ -24,13 +24,7 @@ from .serializers import (
 
 
 def visible_flows(request):
-    access = access_for(request)
-    flows = Flow.objects.filter(team_id__in=access.team_ids(Capability.FLOWS_READ))
-    if access.key is not None:
-        limited = list(access.key.flows.values_list("id", flat=True))
-        if limited:
-            flows = flows.filter(id__in=limited)
-    return flows
+    return access_for(request).visible(Flow.objects.all(), Capability.FLOWS_READ, flow_field="id")
 
 
 def get_flow(request, pk: int, capability: str) -> Flow:

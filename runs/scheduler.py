@@ -18,12 +18,10 @@ import json
 import logging
 import os
 import socket
-import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from flows.graph import CheckedNode, check_graph
-from flows.nodes.base import ERROR_HANDLE, Emit, Suspend
+from flows.nodes.base import ERROR_HANDLE
 
 from . import engine, store
 from .engine import (
@@ -41,7 +39,6 @@ from .engine import (
     PENDING,
     QUEUED,
     RUNNING,
-    SKIPPED,
     SUCCEEDED,
     WAITING,
 )
@@ -439,12 +436,10 @@ def start_attempt(step: RunStep, node: NodeRun) -> None:
     step.touch(node)
 
 
-def run_inline(step: RunStep, node: NodeRun) -> Outcome:
-    from .execution import execute
-
-    start_attempt(step, node)
+def make_ticket(step: RunStep, node: NodeRun, owner: str, default_timeout: float) -> Ticket:
+    """What the node's code needs to run this attempt; `owner` is empty for inline nodes."""
     spec = step.spec(node.node_id)
-    ticket = Ticket(
+    return Ticket(
         run_id=step.run_id,
         node_pk=node.pk,
         node_id=node.node_id,
@@ -452,10 +447,16 @@ def run_inline(step: RunStep, node: NodeRun) -> Outcome:
         attempt=node.attempts,
         inputs=gather_inputs(step, node.node_id),
         run_inputs=step.run.inputs,
-        lease_owner="",
-        timeout=min(spec.settings.timeout or INLINE_TIMEOUT_DEFAULT, settings.BATON_NODE_TIMEOUT_MAX),
+        lease_owner=owner,
+        timeout=min(spec.settings.timeout or default_timeout, settings.BATON_NODE_TIMEOUT_MAX),
     )
-    return execute(ticket)
+
+
+def run_inline(step: RunStep, node: NodeRun) -> Outcome:
+    from .execution import execute
+
+    start_attempt(step, node)
+    return execute(make_ticket(step, node, "", INLINE_TIMEOUT_DEFAULT))
 
 
 def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] | None:
@@ -683,21 +684,7 @@ def _claim_in_step(step: RunStep, node: NodeRun, owner: str) -> Ticket:
     node.lease_expires_at = step.now + timedelta(seconds=settings.BATON_LEASE_SECONDS)
     step.touch(node, *LEASE)
     step.emit(node_status_event(node))
-    spec = step.spec(node.node_id)
-    return Ticket(
-        run_id=step.run_id,
-        node_pk=node.pk,
-        node_id=node.node_id,
-        spec=spec,
-        attempt=node.attempts,
-        inputs=gather_inputs(step, node.node_id),
-        run_inputs=step.run.inputs,
-        lease_owner=owner,
-        timeout=min(
-            spec.settings.timeout or settings.BATON_NODE_TIMEOUT_DEFAULT,
-            settings.BATON_NODE_TIMEOUT_MAX,
-        ),
-    )
+    return make_ticket(step, node, owner, settings.BATON_NODE_TIMEOUT_DEFAULT)
 
 
 def _cancel_node(step: RunStep, node: NodeRun) -> None:

@@ -21,13 +21,7 @@ from .serializers import (
 
 
 def visible_runs(request):
-    access = access_for(request)
-    runs = Run.objects.filter(team_id__in=access.team_ids(Capability.RUNS_READ))
-    if access.key is not None:
-        limited = list(access.key.flows.values_list("id", flat=True))
-        if limited:
-            runs = runs.filter(flow_id__in=limited)
-    return runs
+    return access_for(request).visible(Run.objects.all(), Capability.RUNS_READ)
 
 
 def get_run(request, pk, capability: str) -> Run:

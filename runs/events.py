@@ -70,7 +70,8 @@ class RunStatusEvent(TypedDict):
     run_id: str
     status: str
     error: dict[str, Any] | None
-    outputs: dict[str, Any]
+    outputs: Any
+    outputs_truncated: bool
     usage: dict[str, Any]
     started_at: str | None
     finished_at: str | None
@@ -125,13 +126,15 @@ def node_delta_event(run_id: str, node_id: str, text: str) -> NodeDeltaEvent:
 
 
 def run_status_event(run) -> RunStatusEvent:
+    outputs, truncated = output_preview(run.outputs)
     return {
         "type": "run.status",
         "seq": 0,
         "run_id": str(run.id),
         "status": run.status,
         "error": run.error,
-        "outputs": run.outputs,
+        "outputs": outputs,
+        "outputs_truncated": truncated,
         "usage": run.usage,
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),

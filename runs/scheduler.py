@@ -113,13 +113,16 @@ def graph_digest(graph: dict) -> str:
     return hashlib.sha256(json.dumps(graph, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def plan_for(run: Run) -> RunPlan:
+def plan_for(run: Run, graph: dict | None = None) -> RunPlan:
+    """The run's plan, from this process's cache when a run of the same graph was seen.
+    `graph` saves a query when the caller has the run's graph at hand."""
     key = run.graph_digest or str(run.pk)
     run_plan = _plans.get(key)
     if run_plan is not None:
         _plans.move_to_end(key)
     else:
-        graph = Run.objects.filter(pk=run.pk).values_list("graph", flat=True).first() or {}
+        if graph is None:
+            graph = Run.objects.filter(pk=run.pk).values_list("graph", flat=True).first() or {}
         run_plan = build_plan(graph)
         _plans[key] = run_plan
         if len(_plans) > _PLAN_CACHE_SIZE:

@@ -60,12 +60,12 @@ class RunDetailSerializer(RunSerializer):
         read_only_fields = fields
 
     def get_nodes(self, run) -> list[dict]:
-        from .scheduler import build_plan
+        from .scheduler import plan_for
 
         nodes = self.context.get("nodes")
         if nodes is None:
             nodes = list(run.node_runs.order_by("id"))
-        plan = build_plan(run.graph).plan if run.graph else None
+        plan = plan_for(run, run.graph).plan if run.graph else None
         statuses = {node.node_id: node.status for node in nodes}
         context = {"plan": plan, "statuses": statuses}
         return NodeRunSerializer(nodes, many=True, context=context).data

@@ -20,11 +20,16 @@ def split_text(text: str, size: int = CHUNK_CHARS) -> list[str]:
     chunks: list[str] = []
     current = ""
     for paragraph in paragraphs:
-        heading = bool(_HEADING.match(paragraph))
-        if current and (heading and len(current) >= MIN_CHUNK_CHARS or len(current) + 2 + len(paragraph) > size):
+        if current and _HEADING.match(paragraph) and len(current) >= MIN_CHUNK_CHARS:
             chunks.append(current)
             current = ""
-        for piece in _pieces(paragraph, size):
+        # A heading alone sticks to the text under it: the first piece leaves room for it.
+        heading_only = bool(current) and "\n\n" not in current and bool(_HEADING.match(current))
+        if current and not heading_only and len(current) + 2 + len(paragraph) > size:
+            chunks.append(current)
+            current = ""
+        first = size - len(current) - 2 if heading_only and len(current) < size // 4 else size
+        for piece in _pieces(paragraph, size, first):
             if current and len(current) + 2 + len(piece) > size:
                 chunks.append(current)
                 current = ""
@@ -34,14 +39,15 @@ def split_text(text: str, size: int = CHUNK_CHARS) -> list[str]:
     return chunks
 
 
-def _pieces(paragraph: str, size: int) -> list[str]:
-    if len(paragraph) <= size:
+def _pieces(paragraph: str, size: int, first: int) -> list[str]:
+    if len(paragraph) <= first:
         return [paragraph]
     pieces: list[str] = []
     current = ""
     for sentence in _SENTENCE_END.split(paragraph):
         for part in _words(sentence, size):
-            if current and len(current) + 1 + len(part) > size:
+            limit = first if not pieces else size
+            if current and len(current) + 1 + len(part) > limit:
                 pieces.append(current)
                 current = ""
             current = f"{current} {part}" if current else part

@@ -243,6 +243,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "runs.models.Run.STATUS_CHOICES",
+        "NodeStatusEnum": "runs.models.NodeRun.STATUS_CHOICES",
+        "DocumentStatusEnum": "knowledge.models.Document.STATUS_CHOICES",
+    },
 }
 
 # --- Channels -------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Credentials: encrypted at rest, write-only through the API, decrypted only in workers.
 
-`check_*` validates, `do_*` writes. `load_secret` is the one function that decrypts; the
-run engine calls it from a node's execution context, in the worker, at the moment of the
-call, and registers the values for redaction.
+`check_*` validates, `do_*` writes. Each field is its own Fernet token (stored together as
+JSON), so an update replaces the fields sent without decrypting the others: the web
+process never decrypts. `load_secret` is the one function that does; the run engine calls
+it from a node's execution context, in the worker, at the moment of the call, and
+registers the values for redaction.
 """
 
 from __future__ import annotations
@@ -41,12 +43,15 @@ def cipher() -> MultiFernet:
 
 
 def encrypt(data: dict[str, str]) -> str:
-    return cipher().encrypt(json.dumps(data).encode()).decode()
+    """The stored form: {"field": "<Fernet token of its value>"} as JSON."""
+    box = cipher()
+    return json.dumps({name: box.encrypt(value.encode()).decode() for name, value in data.items()})
 
 
-def decrypt(token: str) -> dict[str, str]:
+def decrypt(stored: str) -> dict[str, str]:
+    box = cipher()
     try:
-        return json.loads(cipher().decrypt(token.encode()))
+        return {name: box.decrypt(token.encode()).decode() for name, token in json.loads(stored).items()}
     except InvalidToken:
         raise CredentialUnreadable(
             "the credential cannot be decrypted: BATON_CREDENTIALS_KEY is not the key it "
@@ -167,14 +172,14 @@ def do_update_credential(credential: Credential, changes: dict[str, Any]) -> Cre
     if "provider" in changes:
         credential.provider = check_provider(changes["provider"])
     if "data" in changes:
-        values = decrypt(credential.encrypted)
+        tokens: dict[str, str] = json.loads(credential.encrypted or "{}")
         for name, value in changes["data"].items():
             if value is None:
-                values.pop(name, None)
+                tokens.pop(name, None)
             else:
-                values[name] = value
-        credential.encrypted = encrypt(values)
-        credential.fields = sorted(values)
+                tokens.update(json.loads(encrypt({name: value})))
+        credential.encrypted = json.dumps(tokens)
+        credential.fields = sorted(tokens)
     return _save(credential)
 
 

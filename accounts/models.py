@@ -163,7 +163,8 @@ class Credential(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="credentials")
     name = models.CharField(max_length=100)
     provider = models.CharField(max_length=20, choices=Provider.choices)
-    # A Fernet token of the JSON data ({"api_key", "base_url"}).
+    # {"api_key": "<Fernet token>", "base_url": "<Fernet token>"}: a token per field, so an
+    # update replaces fields without decrypting the others (accounts.credentials).
     encrypted = models.TextField()
     # The names of the fields set, in clear, so lists can say what is there.
     fields = models.JSONField(default=list)

@@ -35,6 +35,8 @@ class CodeNode(NodeType):
                 compile(source, "<code>", "exec")
             except SyntaxError as exc:
                 raise ValueError(f"syntax error on line {exc.lineno}: {exc.msg}") from None
+            except (ValueError, RecursionError, MemoryError) as exc:
+                raise ValueError(f"the code cannot be compiled: {type(exc).__name__}") from None
             return source
 
     def run(self, ctx: NodeContext, inputs: dict[str, Any], config: Config) -> Any:

@@ -120,3 +120,35 @@ def test_api_keys_never_manage_credentials(alice, owner):
     assert create(program).status_code == 403
     assert program.delete(f"/api/credentials/{credential_id}/").status_code == 403
     assert program.get("/api/credentials/").status_code == 200
+
+
+def test_the_web_side_never_decrypts(owner, alice_team, monkeypatch):
+    """Creating, listing, reading and updating work without ever decrypting: each field is
+    its own token, so a PATCH replaces tokens without reading the others."""
+    import accounts.credentials
+
+    def refuse(stored):
+        raise AssertionError("decrypted outside a worker")
+
+    monkeypatch.setattr(accounts.credentials, "decrypt", refuse)
+    credential_id = create(owner).json()["id"]
+    owner.get("/api/credentials/")
+    owner.get(f"/api/credentials/{credential_id}/")
+    answer = owner.patch(f"/api/credentials/{credential_id}/", {"data": {"api_key": "sk-rotated-value"}}, format="json")
+    assert answer.status_code == 200
+    monkeypatch.undo()
+    secret = load_secret(alice_team.id, credential_id)
+    assert (secret.api_key, secret.base_url) == ("sk-rotated-value", "https://api.example.com/v1")
+
+
+def test_keys_can_be_rotated(owner, alice_team, settings):
+    from cryptography.fernet import Fernet
+
+    credential_id = create(owner).json()["id"]
+    settings.BATON_CREDENTIALS_KEY = f"{Fernet.generate_key().decode()},{settings.BATON_CREDENTIALS_KEY}"
+    assert load_secret(alice_team.id, credential_id).api_key == SECRET  # the old key still reads
+    settings.BATON_CREDENTIALS_KEY = Fernet.generate_key().decode()
+    from accounts.credentials import CredentialUnreadable
+
+    with pytest.raises(CredentialUnreadable, match="BATON_CREDENTIALS_KEY"):
+        load_secret(alice_team.id, credential_id)

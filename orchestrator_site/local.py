@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -75,13 +76,21 @@ def detect_model(env: dict[str, str]) -> dict | None:
     chosen = env.get("BATON_DEMO_MODEL") or env.get("OPENAI_MODEL")
     if env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"):
         base_url = env.get("OPENAI_BASE_URL", "")
-        return {
+        found = {
             "provider": "openai",
             "base_url": base_url,
             "model": chosen or DEFAULT_OPENAI_MODEL,
             "key_from": "OPENAI_API_KEY" if env.get("OPENAI_API_KEY") else None,
             "label": f"OpenAI-compatible API at {base_url}" if base_url else "OpenAI",
         }
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.hostname in ("127.0.0.1", "localhost", "::1"):
+            # A model server on this laptop (LM Studio, llama.cpp, vLLM...) that its owner
+            # named: the worker may call it although it is a loopback address.
+            port = parsed.port or (443 if parsed.scheme == "https" else 80)
+            host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
+            found["allow"] = f"{host}:{port}"
+        return found
     try:
         with urllib.request.urlopen(f"http://{OLLAMA_ADDRESS}/api/tags", timeout=1) as response:
             tags = json.loads(response.read())

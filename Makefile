@@ -40,7 +40,8 @@ test: install editor
 bench: install editor
 	$(PY) -m bench
 
-# Queue mode: set DATABASE_URL (PostgreSQL), REDIS_URL and BATON_SECRET_KEY, then start
+# Queue mode: set DATABASE_URL (PostgreSQL), REDIS_URL, BATON_SECRET_KEY and
+# BATON_CREDENTIALS_KEY (a Fernet key, the same in every process), then start
 # any number of each on any hosts.
 web: install editor
 	$(PY) manage.py migrate --noinput

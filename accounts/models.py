@@ -147,3 +147,37 @@ class ApiKey(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class Provider(models.TextChoices):
+    # "openai" is any OpenAI-compatible API: OpenAI, Ollama, vLLM, llama.cpp, OpenRouter...
+    OPENAI = "openai", "OpenAI-compatible"
+    ANTHROPIC = "anthropic", "Anthropic"
+
+
+class Credential(models.Model):
+    """A team's secret for a model provider. Its values are stored encrypted (Fernet, key
+    from settings) and are decrypted only in a worker, at the moment of a call; the API
+    never answers them (see accounts.credentials)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="credentials")
+    name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    # {"api_key": "<Fernet token>", "base_url": "<Fernet token>"}: a token per field, so an
+    # update replaces fields without decrypting the others (accounts.credentials).
+    encrypted = models.TextField()
+    # The names of the fields set, in clear, so lists can say what is there.
+    fields = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="one_credential_name_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider})"

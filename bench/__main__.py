@@ -39,6 +39,7 @@ def configure_environment() -> str:
     os.environ.update(
         BATON_DATA_DIR=data_dir,
         BATON_SECRET_KEY="bench-only-secret-key-0123456789abcdefghijklmnopqrstu",
+        BATON_CREDENTIALS_KEY="YmVuY2gtb25seS1jcmVkZW50aWFscy1rZXktMDEyMzQ=",
         BATON_QUEUE=tag,
         BATON_CHANNEL_PREFIX=tag,
         BATON_BROKER_KEYPREFIX=f"{tag}:",

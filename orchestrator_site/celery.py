@@ -3,12 +3,13 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
 
 app = Celery("orchestrator_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["runs"])
+app.autodiscover_tasks(["runs", "knowledge"])
 # Celery's Django fixup closes the database connection around every task unless this is
 # set; reconnecting to PostgreSQL costs more than a whole node step.
 app.conf.CELERY_DB_REUSE_MAX = 500
@@ -23,3 +24,14 @@ def _install_worker_steps(app: Celery) -> None:
 
 
 _install_worker_steps(app)
+
+
+@worker_init.connect
+def _warm_up(**kwargs) -> None:
+    # Pool processes are forked from the main one and inherit what it has built: build the
+    # node catalog (a pydantic model per type) and import NumPy once here, rather than in
+    # every pool process's first task, which would delay the first node of each.
+    from flows.nodes import catalog
+    from knowledge import search  # noqa: F401
+
+    catalog()

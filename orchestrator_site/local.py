@@ -16,11 +16,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STOP_GRACE_SECONDS = 10
+OLLAMA_ADDRESS = "127.0.0.1:11434"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
 def say(message: str) -> None:
@@ -64,6 +67,49 @@ def _die_with_parent() -> None:
     except OSError:
         pass
     os.setsid()
+
+
+def detect_model(env: dict[str, str]) -> dict | None:
+    """A model the example flows can use: OPENAI_API_KEY / OPENAI_BASE_URL (any
+    OpenAI-compatible API), else an Ollama at its default address. BATON_DEMO_MODEL (or
+    OPENAI_MODEL) picks the model name."""
+    chosen = env.get("BATON_DEMO_MODEL") or env.get("OPENAI_MODEL")
+    if env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"):
+        base_url = env.get("OPENAI_BASE_URL", "")
+        found = {
+            "provider": "openai",
+            "base_url": base_url,
+            "model": chosen or DEFAULT_OPENAI_MODEL,
+            "key_from": "OPENAI_API_KEY" if env.get("OPENAI_API_KEY") else None,
+            "label": f"OpenAI-compatible API at {base_url}" if base_url else "OpenAI",
+        }
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.hostname in ("127.0.0.1", "localhost", "::1"):
+            # A model server on this laptop (LM Studio, llama.cpp, vLLM...) that its owner
+            # named: the worker may call it although it is a loopback address.
+            port = parsed.port or (443 if parsed.scheme == "https" else 80)
+            host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
+            found["allow"] = f"{host}:{port}"
+        return found
+    try:
+        with urllib.request.urlopen(f"http://{OLLAMA_ADDRESS}/api/tags", timeout=1) as response:
+            tags = json.loads(response.read())
+    except Exception:  # noqa: BLE001 - no Ollama here
+        return None
+    names = [model.get("name", "") for model in tags.get("models", []) if model.get("name")]
+    chat_models = [name for name in names if "embed" not in name]
+    model = chosen or (chat_models[0] if chat_models else "")
+    if not model:
+        say(f"Ollama answers at {OLLAMA_ADDRESS} but has no models; `ollama pull llama3.2` gets one")
+        return None
+    return {
+        "provider": "openai",
+        "base_url": f"http://{OLLAMA_ADDRESS}/v1",
+        "model": model,
+        "key_from": None,
+        "label": f"Ollama at {OLLAMA_ADDRESS}",
+        "allow": OLLAMA_ADDRESS,
+    }
 
 
 class Launcher:
@@ -137,6 +183,17 @@ class Launcher:
             DJANGO_SETTINGS_MODULE="orchestrator_site.settings",
         )
         self.env.pop("DATABASE_URL", None)
+        # Code nodes run Python on this machine: on a laptop that is its owner's choice, so
+        # local mode allows them unless BATON_ALLOW_CODE says otherwise.
+        self.env.setdefault("BATON_ALLOW_CODE", "1")
+        model = detect_model(self.env)
+        if model is not None:
+            self.env["BATON_DEMO_LLM"] = json.dumps(model)
+            if model.get("allow"):
+                # The worker may call this loopback address (outbound calls to private
+                # addresses are refused unless allowed).
+                allowed = [a for a in self.env.get("BATON_HTTP_ALLOW", "").split(",") if a.strip()]
+                self.env["BATON_HTTP_ALLOW"] = ",".join([*allowed, model["allow"]])
         self.state_file.write_text(json.dumps({"redis_url": redis_url, "pid": os.getpid()}))
 
         say("preparing the database")
@@ -164,11 +221,26 @@ class Launcher:
         )
         url = f"http://{self.host}:{self.port}/"
         self.wait_for_health(url + "api/health/")
+        if model is not None:
+            models = f"{model['label']}, model {model['model']} (credential 'Demo model' of the demo team)"
+        else:
+            models = (
+                "none found: the AI examples' model nodes will fail until you add a credential "
+                "(set OPENAI_API_KEY, or run Ollama, and restart; or POST /api/credentials/)"
+            )
+        code = (
+            "ON: code nodes and the agent's code tool run Python in a limited process on this "
+            "machine (BATON_ALLOW_CODE=0 turns them off)"
+            if self.env.get("BATON_ALLOW_CODE", "").lower() in ("1", "true", "yes", "on")
+            else "off (BATON_ALLOW_CODE=1 turns them on)"
+        )
         print(
             "\n"
             f"  Baton is running at {url}\n"
             f"  Sign in as: {credentials['username']} / {credentials['password']}\n"
             f"  API docs:   {url}api/docs/\n"
+            f"  Models:     {models}\n"
+            f"  Code nodes: {code}\n"
             f"  Data:       {self.data_dir} (logs in {self.logs})\n"
             "  Press Ctrl-C to stop.\n",
             flush=True,

@@ -8,6 +8,7 @@ the launcher's state file for commands run beside it).
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_float, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BATON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -54,6 +55,21 @@ else:
             "and worker process needs the same secret."
         )
 
+# Encrypts credentials at rest (Fernet). Several keys, comma-separated, allow rotation: the
+# first encrypts, all decrypt. Losing it makes the stored credentials unreadable.
+if BATON_MODE == "local":
+    BATON_CREDENTIALS_KEY = env_str("BATON_CREDENTIALS_KEY") or _data_dir_secret(
+        "credentials_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+else:
+    BATON_CREDENTIALS_KEY = env_str("BATON_CREDENTIALS_KEY") or ""
+    if not BATON_CREDENTIALS_KEY:
+        raise ImproperlyConfigured(
+            "BATON_CREDENTIALS_KEY must be set in queue mode (DATABASE_URL is set): every web "
+            "and worker process needs the same key to read credentials. Make one with: "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+
 REDIS_URL = env_str("REDIS_URL") or _read_local_state().get("redis_url")
 if not REDIS_URL:
     if BATON_MODE == "queue":
@@ -83,6 +99,7 @@ INSTALLED_APPS = [
     "accounts",
     "flows",
     "runs",
+    "knowledge",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +189,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Request limits -----------------------------------------------------------------------
 BATON_MAX_BODY_BYTES = env_int("BATON_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = BATON_MAX_BODY_BYTES
+# Multipart uploads (knowledge-base documents) have their own limit.
+BATON_MAX_UPLOAD_BYTES = env_int("BATON_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 BATON_MAX_NODES = env_int("BATON_MAX_NODES", 2000, minimum=1)
 BATON_MAX_EDGES = env_int("BATON_MAX_EDGES", 6000, minimum=1)
 
@@ -224,6 +243,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "runs.models.Run.STATUS_CHOICES",
+        "NodeStatusEnum": "runs.models.NodeRun.STATUS_CHOICES",
+        "DocumentStatusEnum": "knowledge.models.Document.STATUS_CHOICES",
+    },
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -283,6 +307,56 @@ BATON_NODE_PLUGINS = env_list("BATON_NODE_PLUGINS", [])
 # private or loopback; an operator's decision, off by default.
 BATON_HTTP_ALLOW = env_list("BATON_HTTP_ALLOW", [])
 
+# --- AI nodes ---------------------------------------------------------------------------------
+# A model stream that sends nothing for this long fails the attempt.
+BATON_LLM_IDLE_TIMEOUT = env_float("BATON_LLM_IDLE_TIMEOUT", 60.0)
+# Retries inside one model call on 429 and 5xx (on top of the node's own retries), and the
+# longest wait (Retry-After or backoff) one of them may take.
+BATON_LLM_RETRIES = env_int("BATON_LLM_RETRIES", 3, minimum=0)
+BATON_LLM_RETRY_MAX_WAIT = env_float("BATON_LLM_RETRY_MAX_WAIT", 60.0)
+BATON_LLM_RETRY_BASE = env_float("BATON_LLM_RETRY_BASE", 1.0)
+# USD per million tokens, [input, output], by model name; the longest matching prefix wins,
+# so "gpt-4o-mini" covers "gpt-4o-mini-2024-07-18". BATON_MODEL_PRICES (JSON) adds to or
+# overrides these. Models not listed (local ones) cost nothing.
+BATON_MODEL_PRICES: dict[str, list[float]] = {
+    "gpt-4o-mini": [0.15, 0.60],
+    "gpt-4o": [2.50, 10.00],
+    "gpt-4.1-nano": [0.10, 0.40],
+    "gpt-4.1-mini": [0.40, 1.60],
+    "gpt-4.1": [2.00, 8.00],
+    "gpt-5-nano": [0.05, 0.40],
+    "gpt-5-mini": [0.25, 2.00],
+    "gpt-5": [1.25, 10.00],
+    "o3-mini": [1.10, 4.40],
+    "o4-mini": [1.10, 4.40],
+    "o3": [2.00, 8.00],
+    "text-embedding-3-small": [0.02, 0.0],
+    "text-embedding-3-large": [0.13, 0.0],
+    "claude-3-haiku": [0.25, 1.25],
+    "claude-3-5-haiku": [0.80, 4.00],
+    "claude-haiku-4": [1.00, 5.00],
+    "claude-3-5-sonnet": [3.00, 15.00],
+    "claude-3-7-sonnet": [3.00, 15.00],
+    "claude-sonnet-4": [3.00, 15.00],
+    "claude-opus-4": [15.00, 75.00],
+}
+BATON_MODEL_PRICES.update(env_json("BATON_MODEL_PRICES", {}))
+for _model, _price in BATON_MODEL_PRICES.items():
+    if not (
+        isinstance(_price, list) and len(_price) == 2
+        and all(isinstance(p, (int, float)) and p >= 0 for p in _price)
+    ):
+        raise ImproperlyConfigured(
+            f"BATON_MODEL_PRICES[{_model!r}] must be [input, output] USD per million tokens"
+        )
+# Code nodes run Python in a limited child process of the worker. Off unless an operator
+# turns it on (`make run` does, on the laptop of the person running it).
+BATON_ALLOW_CODE = env_bool("BATON_ALLOW_CODE", False)
+BATON_CODE_TIMEOUT_MAX = env_float("BATON_CODE_TIMEOUT_MAX", 120.0)
+BATON_CODE_MEMORY_MB = env_int("BATON_CODE_MEMORY_MB", 512, minimum=64)
+# Sub-flows may start sub-flows, down to this depth (a flow calling itself stops here).
+BATON_MAX_CHILD_DEPTH = env_int("BATON_MAX_CHILD_DEPTH", 5, minimum=1)
+
 BATON_DEMO_PASSWORD = env_str("BATON_DEMO_PASSWORD")
 
 LOGGING = {
@@ -294,5 +368,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # httpx logs every request's URL at INFO; model calls would fill the logs.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

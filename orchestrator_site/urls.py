@@ -3,15 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.views import MeView, TeamListView
-
 from . import views
 
 api = [
-    path("me/", MeView.as_view(), name="me"),
-    path("teams/", TeamListView.as_view(), name="team-list"),
+    path("", include("accounts.urls")),
     path("", include("flows.urls")),
     path("", include("runs.urls")),
+    path("", include("knowledge.urls")),
     path("health/", views.health, name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

@@ -12,18 +12,36 @@ from django.db import close_old_connections
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
-from flows.nodes.base import Emit, FatalNodeError, NodeError, Suspend
+from flows.nodes.base import (
+    ChildRun,
+    Continue,
+    CredentialSecret,
+    Emit,
+    FatalNodeError,
+    NodeError,
+    Suspend,
+)
 
 from . import engine, scheduler
 from .events import node_delta_event
 from .interrupts import NodeInterrupted, interrupt_main, interruptible
 from .models import NodeRun, Run
-from .outcomes import Failed, Outcome, Succeeded, Suspended
+from .outcomes import ChildIntent, Continued, Failed, Outcome, Succeeded, Suspended
+from .redaction import Redactor, StreamRedactor
 
 log = logging.getLogger(__name__)
 
 # Streamed text goes out at most this often per node (a few events a second).
 DELTA_INTERVAL_SECONDS = 0.25
+
+NO_CREDENTIAL_HELP = (
+    "this node has no credential: a team owner adds one (POST /api/credentials/ with "
+    '{"name", "provider": "openai" or "anthropic", "data": {"api_key", "base_url"}}; '
+    "`make run` adds one itself when OPENAI_API_KEY is set or Ollama runs on this machine), "
+    "then choose it in the node's config"
+)
+
+_UNSET: Any = object()
 
 
 class ExecutionContext:
@@ -33,25 +51,54 @@ class ExecutionContext:
         self.run_id = ticket.run_id
         self.node_id = ticket.node_id
         self.node_pk = ticket.node_pk
+        self.node_type = ticket.spec.type.type
         self.attempt = ticket.attempt
         self.run_inputs = ticket.run_inputs
+        self.team_id = ticket.team_id
         self.run_outputs: dict[str, Any] = {}
         self.usage: dict[str, Any] = {}
+        self.details: Any = _UNSET
+        self.children: list[ChildIntent] = []
+        # Empty until the node loads a credential; then everything it hands back is redacted.
+        self.redactor = Redactor()
+        self._credentials: dict[int, CredentialSecret] = {}
+        self._flows: dict[int, Any] = {}
+        self._state: dict[str, Any] | None = None
         self._streaming = streaming
+        self._stream_redactor: StreamRedactor | None = None
         self._pending_text: list[str] = []
         self._last_flush = 0.0
 
+    # --- the run ------------------------------------------------------------------------------
     def cancelled(self) -> bool:
         return keeper.cancel_seen
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """What the node kept when it last continued (Continue); read only when asked."""
+        if self._state is None:
+            row = NodeRun.objects.filter(pk=self.node_pk).values_list("state", flat=True).first()
+            self._state = (row or {}).get("continued") or {}
+        return self._state
 
     def emit_delta(self, text: str) -> None:
         if not text or not self._streaming:
             return
+        if self.redactor:
+            if self._stream_redactor is None:
+                self._stream_redactor = StreamRedactor(self.redactor)
+            text = self._stream_redactor.feed(text)
+            if not text:
+                return
         self._pending_text.append(text)
         if time.monotonic() - self._last_flush >= DELTA_INTERVAL_SECONDS:
             self.flush_deltas()
 
-    def flush_deltas(self) -> None:
+    def flush_deltas(self, final: bool = False) -> None:
+        if final and self._stream_redactor is not None:
+            tail = self._stream_redactor.finish()
+            if tail:
+                self._pending_text.append(tail)
         if not self._pending_text:
             return
         text = "".join(self._pending_text)
@@ -71,32 +118,133 @@ class ExecutionContext:
         for key, value in usage.items():
             self.usage[key] = self.usage.get(key, 0) + value
 
+    def set_details(self, details: Any) -> None:
+        self.details = details
+
+    # --- credentials ----------------------------------------------------------------------------
+    def credential(self, credential_id: int | None) -> CredentialSecret:
+        from accounts.credentials import CredentialUnreadable, load_secret
+        from accounts.models import Credential
+
+        if credential_id is None:
+            raise FatalNodeError(NO_CREDENTIAL_HELP)
+        secret = self._credentials.get(credential_id)
+        if secret is None:
+            try:
+                secret = load_secret(self.team_id, credential_id)
+            except Credential.DoesNotExist:
+                raise FatalNodeError(
+                    f"credential {credential_id} is not a credential of this flow's team: "
+                    "choose one of the team's own credentials in the node's config"
+                ) from None
+            except CredentialUnreadable as exc:
+                raise FatalNodeError(str(exc)) from None
+            self.redactor.add(*secret.secret_values())
+            self._credentials[credential_id] = secret
+        return secret
+
+    def redact(self, value: Any) -> Any:
+        return self.redactor.value(value) if self.redactor else value
+
+    # --- knowledge bases ------------------------------------------------------------------------
+    def search_knowledge(
+        self, knowledge_base: int | None, query: str, top_k: int, mode: str
+    ) -> list[dict[str, Any]]:
+        from knowledge.search import search_for_node
+
+        return search_for_node(self, knowledge_base, query, top_k, mode)
+
+    # --- child runs -----------------------------------------------------------------------------
+    def start_child_run(self, flow_id: int | None, inputs: dict[str, Any], key: str) -> str:
+        from .children import child_intent
+
+        intent = child_intent(
+            team_id=self.team_id,
+            parent_run_id=self.run_id,
+            flow_id=flow_id,
+            inputs=inputs,
+            key=key,
+            trigger=self.node_type,
+            cache=self._flows,
+        )
+        self.children.append(intent)
+        return intent.run_id
+
+    def child_runs(self, run_ids: list[str]) -> list[ChildRun]:
+        from .children import read_children
+
+        return read_children(self.run_id, self.node_id, run_ids)
+
+    def cancel_child_runs(self, run_ids: list[str]) -> None:
+        from .children import cancel_children_after_commit
+
+        cancel_children_after_commit(run_ids)
+
 
 def _as_outcome(result: Any, ctx: ExecutionContext) -> Outcome:
     usage = ctx.usage or None
+    details = None if ctx.details is _UNSET else ctx.details
     if isinstance(result, Suspend):
-        return Suspended(state=result.state, until=result.until, message=result.message)
+        return Suspended(
+            state=result.state, until=result.until, message=result.message, usage=usage,
+            details=details, children=ctx.children,
+        )
+    if isinstance(result, Continue):
+        return Continued(state=result.state, message=result.message, usage=usage, details=details)
     if isinstance(result, Emit):
-        return Succeeded(result.value, result.handles, ctx.run_outputs, usage)
-    return Succeeded(result, None, ctx.run_outputs, usage)
+        return Succeeded(result.value, result.handles, ctx.run_outputs, usage, details)
+    return Succeeded(result, None, ctx.run_outputs, usage, details)
+
+
+def _failed(ctx: ExecutionContext, message: str, type_: str, retryable: bool) -> Failed:
+    details = None if ctx.details is _UNSET else ctx.details
+    return Failed(message, type_, retryable, ctx.usage or None, details)
 
 
 def _call(ctx: ExecutionContext, timeout: float | None, func, *args) -> Outcome:
     try:
         with interruptible(timeout):
             result = func(*args)
+        outcome = _as_outcome(result, ctx)
     except NodeInterrupted as exc:
         if exc.reason == "timeout":
-            return Failed(f"timed out after {timeout:g} s", "Timeout", True, ctx.usage or None)
-        return Failed("cancelled", "Cancelled", False, ctx.usage or None)
+            outcome = _failed(ctx, f"timed out after {timeout:g} s", "Timeout", True)
+        else:
+            outcome = _failed(ctx, "cancelled", "Cancelled", False)
     except FatalNodeError as exc:
-        return Failed(str(exc), type(exc).__name__, False, ctx.usage or None)
+        outcome = _failed(ctx, str(exc), type(exc).__name__, False)
     except NodeError as exc:
-        return Failed(str(exc), type(exc).__name__, exc.retryable, ctx.usage or None)
+        outcome = _failed(ctx, str(exc), type(exc).__name__, exc.retryable)
     except Exception as exc:  # noqa: BLE001 - a node's bug must not take the worker down
-        log.exception("node %s of run %s raised", ctx.node_id, ctx.run_id)
-        return Failed(f"{type(exc).__name__}: {exc}", type(exc).__name__, True, ctx.usage or None)
-    return _as_outcome(result, ctx)
+        if ctx.redactor:
+            # A traceback could quote a secret (a provider's echo in an exception message).
+            log.error("node %s of run %s raised %s: %s", ctx.node_id, ctx.run_id,
+                      type(exc).__name__, ctx.redactor.text(str(exc)))
+        else:
+            log.exception("node %s of run %s raised", ctx.node_id, ctx.run_id)
+        outcome = _failed(ctx, f"{type(exc).__name__}: {exc}", type(exc).__name__, True)
+    if ctx.redactor:
+        outcome = redact_outcome(outcome, ctx.redactor)
+    return outcome
+
+
+def redact_outcome(outcome: Outcome, redactor: Redactor) -> Outcome:
+    """The outcome with every string in it redacted: values, errors, state, details."""
+    if isinstance(outcome, Succeeded):
+        outcome.value = redactor.value(outcome.value)
+        outcome.run_outputs = redactor.value(outcome.run_outputs)
+    elif isinstance(outcome, Failed):
+        outcome.message = redactor.text(outcome.message)
+    elif isinstance(outcome, Suspended):
+        outcome.state = redactor.value(outcome.state)
+        outcome.message = redactor.text(outcome.message)
+        for intent in outcome.children:
+            intent.inputs = redactor.value(intent.inputs)
+    elif isinstance(outcome, Continued):
+        outcome.state = redactor.value(outcome.state)
+        outcome.message = redactor.text(outcome.message)
+    outcome.details = redactor.value(outcome.details)
+    return outcome
 
 
 def execute(ticket: scheduler.Ticket) -> Outcome:
@@ -106,7 +254,7 @@ def execute(ticket: scheduler.Ticket) -> Outcome:
         return _call(ctx, ticket.timeout, ticket.node_type.run, ctx, ticket.inputs, ticket.spec.config)
     finally:
         if not inline:
-            ctx.flush_deltas()
+            ctx.flush_deltas(final=True)
 
 
 def resume(step: scheduler.RunStep, node: NodeRun, state: dict, payload: Any) -> Outcome:
@@ -121,6 +269,7 @@ def resume(step: scheduler.RunStep, node: NodeRun, state: dict, payload: Any) ->
         run_inputs=step.run.inputs,
         lease_owner="",
         timeout=scheduler.INLINE_TIMEOUT_DEFAULT,
+        team_id=step.run.team_id,
     )
     ctx = ExecutionContext(ticket, streaming=False)
     return _call(ctx, ticket.timeout, spec.type.resume, ctx, state, payload, spec.config)

@@ -24,6 +24,11 @@ class Run(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="child_runs"
     )
     parent_node_id = models.CharField(max_length=100, blank=True, default="")
+    # Which of its parent node's children this is (a map item's index, an agent's tool call).
+    parent_key = models.CharField(max_length=100, blank=True, default="")
+    # Set when the parent node has taken in this child's end; the sweeper wakes parents of
+    # ended children still unseen, so a lost wake-up cannot leave a parent waiting forever.
+    parent_notified = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=engine.PENDING)
     trigger = models.CharField(max_length=20, default="api")
     inputs = models.JSONField(default=dict)
@@ -48,6 +53,10 @@ class Run(models.Model):
             models.Index(fields=["flow", "-created_at"]),
             models.Index(fields=["team", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
+            models.Index(
+                fields=["finished_at"], name="run_child_unnotified",
+                condition=models.Q(parent_run__isnull=False, parent_notified=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,6 +96,9 @@ class NodeRun(models.Model):
     # Text streamed so far (LLM tokens), so a client that reconnects sees it again.
     stream = models.TextField(blank=True, default="")
     usage = models.JSONField(null=True, blank=True)
+    # What the node keeps beside its output for people to see: an agent's steps, an
+    # approval's decision, a map's child runs.
+    details = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # When a task was last sent for this node; the sweeper resends one that never started.

@@ -6,6 +6,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# `details` on each outcome: what the node keeps beside its output (None: leave as is).
+
+
+@dataclass
+class ChildIntent:
+    """A child run a node asked for; created in the step that records the node's outcome."""
+
+    run_id: str
+    flow_id: int
+    flow_revision: int
+    key: str
+    inputs: dict[str, Any]
+    graph: dict[str, Any]
+    trigger: str
+
 
 @dataclass
 class Succeeded:
@@ -14,6 +29,7 @@ class Succeeded:
     handles: list[str] | None = None
     run_outputs: dict[str, Any] = field(default_factory=dict)
     usage: dict[str, Any] | None = None
+    details: Any = None
 
 
 @dataclass
@@ -21,6 +37,19 @@ class Suspended:
     state: dict[str, Any]
     until: datetime | None
     message: str = ""
+    usage: dict[str, Any] | None = None
+    details: Any = None
+    children: list[ChildIntent] = field(default_factory=list)
+
+
+@dataclass
+class Continued:
+    """Run the node's code again in a worker, with this state (flows.nodes.base.Continue)."""
+
+    state: dict[str, Any]
+    message: str = ""
+    usage: dict[str, Any] | None = None
+    details: Any = None
 
 
 @dataclass
@@ -29,9 +58,10 @@ class Failed:
     type: str = "NodeError"
     retryable: bool = True
     usage: dict[str, Any] | None = None
+    details: Any = None
 
     def as_error(self, attempts: int) -> dict[str, Any]:
         return {"message": self.message, "type": self.type, "attempts": attempts}
 
 
-Outcome = Succeeded | Suspended | Failed
+Outcome = Succeeded | Suspended | Continued | Failed

@@ -50,7 +50,7 @@ from .events import (
     run_status_event,
 )
 from .models import NodeRun, Run
-from .outcomes import Failed, Outcome, Succeeded, Suspended
+from .outcomes import Continued, Failed, Outcome, Succeeded, Suspended
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,17 @@ def graph_digest(graph: dict) -> str:
     return hashlib.sha256(json.dumps(graph, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def plan_of_graph(digest: str, graph: dict) -> RunPlan:
+    """The plan of a graph already checked, from the same cache runs use."""
+    run_plan = _plans.get(digest)
+    if run_plan is None:
+        run_plan = build_plan(graph)
+        _plans[digest] = run_plan
+        if len(_plans) > _PLAN_CACHE_SIZE:
+            _plans.popitem(last=False)
+    return run_plan
+
+
 def plan_for(run: Run, graph: dict | None = None) -> RunPlan:
     """The run's plan, from this process's cache when a run of the same graph was seen.
     `graph` saves a query when the caller has the run's graph at hand."""
@@ -172,6 +183,7 @@ class Ticket:
     run_inputs: dict[str, Any]
     lease_owner: str
     timeout: float
+    team_id: int = 0
 
     @property
     def node_type(self):
@@ -348,7 +360,13 @@ class RunStep:
             bus.notify_finished(self.run_id)
             from .signals import run_finished
 
-            run_finished.send(sender=Run, run_id=self.run_id)
+            run_finished.send(
+                sender=Run,
+                run_id=self.run_id,
+                status=self.run.status,
+                parent_run_id=str(self.run.parent_run_id) if self.run.parent_run_id else None,
+                parent_node_id=self.run.parent_node_id,
+            )
 
 
 def revoke_tasks(task_ids: list[str]) -> None:
@@ -452,6 +470,7 @@ def make_ticket(step: RunStep, node: NodeRun, owner: str, default_timeout: float
         run_inputs=step.run.inputs,
         lease_owner=owner,
         timeout=min(spec.settings.timeout or default_timeout, settings.BATON_NODE_TIMEOUT_MAX),
+        team_id=step.run.team_id,
     )
 
 
@@ -474,6 +493,9 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
     usage = getattr(outcome, "usage", None)
     if usage:
         _add_usage(step, node, usage)
+    if outcome.details is not None:
+        node.details = outcome.details
+        step.touch(node, "details")
     if isinstance(outcome, Succeeded):
         node.status = SUCCEEDED
         node.output = outcome.value
@@ -493,8 +515,24 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
         node.next_attempt_at = outcome.until
         node.message = outcome.message[:500]
         step.touch(node, "state")
+        if outcome.children:
+            from .children import create_children
+
+            create_children(step, node, outcome.children)
         if outcome.until is not None:
             schedule_wake(step, node, outcome.until)
+        step.emit(node_status_event(node))
+        return None
+    if isinstance(outcome, Continued):
+        # Its code goes on in a worker; that is the same attempt, not a new one (claiming
+        # counts one, so take it back here).
+        node.status = QUEUED
+        node.state = {"continued": outcome.state}
+        node.attempts = max(0, node.attempts - 1)
+        node.next_attempt_at = None
+        node.message = outcome.message[:500]
+        step.touch(node, "state")
+        step.dispatch(node)
         step.emit(node_status_event(node))
         return None
     return record_failure(step, node, outcome, spec)
@@ -796,11 +834,18 @@ def request_resume(run_id: str, node_id: str, payload: Any) -> str | None:
         node = step.node(node_id)
         if node.status != WAITING:
             return f"node {node_id!r} is not waiting (it is {node.status})"
-        state = NodeRun.objects.filter(pk=node.pk).values_list("state", flat=True).first() or {}
-        if "resume_payload" in state:
+        if not hand_payload(step, node, payload):
             return f"node {node_id!r} is already being resumed"
-        node.state = {**state, "resume_payload": payload}
-        node.queued_at = step.now
-        step.touch(node, "state")
-        step.wakes.append((node.pk, 0.0))
     return None
+
+
+def hand_payload(step: RunStep, node: NodeRun, payload: Any) -> bool:
+    """Give a waiting node a resume payload and wake it; False if one is already pending."""
+    state = NodeRun.objects.filter(pk=node.pk).values_list("state", flat=True).first() or {}
+    if "resume_payload" in state:
+        return False
+    node.state = {**state, "resume_payload": payload}
+    node.queued_at = step.now
+    step.touch(node, "state")
+    step.wakes.append((node.pk, 0.0))
+    return True

@@ -24,7 +24,7 @@ class NodeRunSerializer(serializers.ModelSerializer):
         model = NodeRun
         fields = [
             "node_id", "type", "status", "attempts", "output", "error", "message", "stream",
-            "usage", "started_at", "finished_at", "duration_ms", "reason",
+            "usage", "details", "started_at", "finished_at", "duration_ms", "reason",
         ]
 
     def get_reason(self, node) -> str | None:
@@ -45,8 +45,20 @@ class RunSerializer(serializers.ModelSerializer):
         model = Run
         fields = [
             "id", "flow", "flow_revision", "team", "status", "trigger", "inputs", "outputs",
-            "error", "usage", "parent_run", "parent_node_id", "created_by", "created_at",
-            "started_at", "finished_at", "duration_ms",
+            "error", "usage", "parent_run", "parent_node_id", "parent_key", "created_by",
+            "created_at", "started_at", "finished_at", "duration_ms",
+        ]
+        read_only_fields = fields
+
+
+class ChildRunSerializer(serializers.ModelSerializer):
+    duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id", "flow", "status", "parent_node_id", "parent_key", "error", "usage",
+            "created_at", "started_at", "finished_at", "duration_ms",
         ]
         read_only_fields = fields
 
@@ -54,10 +66,18 @@ class RunSerializer(serializers.ModelSerializer):
 class RunDetailSerializer(RunSerializer):
     seq = serializers.IntegerField(source="event_seq", read_only=True)
     nodes = serializers.SerializerMethodField()
+    children = serializers.SerializerMethodField()
 
     class Meta(RunSerializer.Meta):
-        fields = [*RunSerializer.Meta.fields, "graph", "seq", "nodes"]
+        fields = [*RunSerializer.Meta.fields, "graph", "seq", "nodes", "children"]
         read_only_fields = fields
+
+    def get_children(self, run) -> list[dict]:
+        """The child runs its sub-flow, map and agent nodes started, oldest first."""
+        children = self.context.get("children")
+        if children is None:
+            children = Run.objects.filter(parent_run=run).order_by("created_at", "id").defer("graph", "inputs", "outputs")[:1000]
+        return ChildRunSerializer(children, many=True).data
 
     def get_nodes(self, run) -> list[dict]:
         from .scheduler import plan_for

@@ -90,7 +90,19 @@ def do_cancel_run(run: Run, user) -> Run:
     return run
 
 
+def check_resume_payload(run: Run, node_id: str, payload: Any) -> None:
+    """400 when the waiting node's type says the payload is not one it takes."""
+    from flows.nodes import get_node_type
+
+    raw = next((n for n in (run.graph or {}).get("nodes", []) if n.get("id") == node_id), None)
+    node_type = get_node_type(raw.get("type", "")) if raw else None
+    problem = node_type.check_resume(payload) if node_type is not None else None
+    if problem is not None:
+        raise ValidationError({"error": problem})
+
+
 def do_resume_node(run: Run, node_id: str, payload: Any) -> None:
+    check_resume_payload(run, node_id, payload)
     problem = scheduler.request_resume(str(run.id), node_id, payload)
     if problem is not None:
         raise Conflict(problem)

@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent after the commit that ended a run (succeeded, failed or cancelled); kwargs: run_id.
+# Sent after the commit that ended a run (succeeded, failed or cancelled); kwargs: run_id,
+# status, and for a child run parent_run_id and parent_node_id (else None and "").
 run_finished = Signal()

@@ -20,7 +20,7 @@ from django.db import connection
 
 from .models import NodeRun, Run
 
-NODE_LARGE_FIELDS = ("output", "state", "stream", "usage")
+NODE_LARGE_FIELDS = ("output", "state", "stream", "usage", "details")
 
 
 def _read_fields(model, leave_out: Iterable[str]) -> tuple[str, ...]:

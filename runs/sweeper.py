@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import engine, scheduler, store
+from .children import notify_missed_parents
 from .events import node_status_event
 from .models import NodeRun, Run
 
@@ -28,6 +29,7 @@ def sweep() -> dict[str, int]:
         "woken": wake_due_nodes(now),
         "resent": resend_stale_queued(now),
         "restarted": restart_pending_runs(now),
+        "parents": notify_missed_parents(now),
     }
 
 

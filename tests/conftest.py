@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, Membership, Team
 from accounts.services import personal_team
 
+from .fake_llm import FakeLLM
 from .services import TestHttpServer, Worker, WebServer, start_redis_server
 
 
@@ -95,10 +96,29 @@ def http_server():
 
 
 @pytest.fixture(scope="session")
-def worker(django_db_setup, django_db_blocker, http_server):
+def fake_llm():
+    """A model provider speaking the OpenAI and Anthropic protocols (tests/fake_llm.py)."""
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+# What the session worker runs with besides the test services' addresses: code nodes on,
+# and model calls that give up and retry quickly.
+AI_WORKER_ENV = {
+    "BATON_ALLOW_CODE": "1",
+    "BATON_LLM_IDLE_TIMEOUT": "1.5",
+    "BATON_LLM_RETRY_BASE": "0.05",
+    "BATON_LLM_RETRY_MAX_WAIT": "3",
+}
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, http_server, fake_llm):
     """One real Celery worker process for the session. It may reach the test HTTP server
-    (and nothing else on loopback)."""
-    process = Worker("worker", BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}").start()
+    and the fake model provider (and nothing else on loopback)."""
+    allow = f"127.0.0.1:{http_server.port},127.0.0.1:{fake_llm.port}"
+    process = Worker("worker", BATON_HTTP_ALLOW=allow, **AI_WORKER_ENV).start()
     yield process
     process.stop()
 
@@ -122,3 +142,5 @@ def _fresh_http_server_state(request):
         server = request.getfixturevalue("http_server")
         server.requests.clear()
         server.counters.clear()
+    if "fake_llm" in request.fixturenames:
+        request.getfixturevalue("fake_llm").reset()

@@ -22,6 +22,7 @@ _session = f"{_checkout}{os.getpid()}"
 
 TEST_MODE = os.environ.setdefault("BATON_TEST_MODE", "queue")
 os.environ.setdefault("BATON_SECRET_KEY", "tests-only-secret-key-0123456789abcdefghijklmnop")
+os.environ.setdefault("BATON_CREDENTIALS_KEY", "dGVzdHMtb25seS1jcmVkZW50aWFscy1rZXktMDEyMzQ=")
 os.environ.setdefault("BATON_QUEUE", f"test-{_session}")
 os.environ.setdefault("BATON_CHANNEL_PREFIX", f"t{_session}")
 os.environ.setdefault("BATON_BROKER_KEYPREFIX", f"t{_session}:")

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .base import NodeType
 
-FAMILIES = ["flows.nodes.core"]
+FAMILIES = [
+    "flows.nodes.core",
+    "flows.nodes.ai",
+    "flows.nodes.retrieval",
+    "flows.nodes.code",
+    "flows.nodes.subflows",
+    "flows.nodes.approval",
+]
 
 
 @lru_cache(maxsize=1)

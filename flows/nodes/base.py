@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,19 +112,86 @@ class Suspend:
     message: str = ""
 
 
+@dataclass
+class Continue:
+    """Returned by `resume`: run the node's `run` again, as a queued task in a worker, with
+    `ctx.state` holding `state`. `resume` runs inside the scheduler's locked step, so a node
+    whose next move does I/O (an agent calling its model after a tool's sub-flow ended)
+    continues this way instead of doing it there."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A child run as its parent node sees it (ctx.child_runs)."""
+
+    id: str
+    key: str
+    status: str
+    outputs: dict[str, Any]
+    error: dict[str, Any] | None
+    usage: dict[str, Any]
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ("succeeded", "failed", "cancelled")
+
+
+class CredentialSecret(Protocol):
+    """A decrypted credential: only ever in a worker's memory, for the call at hand."""
+
+    id: int
+    name: str
+    provider: str
+    api_key: str
+    base_url: str
+
+
+T = TypeVar("T")
+
+
 class NodeContext(Protocol):
-    """What a running node sees of its run."""
+    """What a running node sees of its run. Node types never import models: credentials,
+    knowledge bases and child runs come through here (runs.execution.ExecutionContext)."""
 
     run_id: str
     node_id: str
     attempt: int
     run_inputs: dict[str, Any]
+    team_id: int
+    # What the node kept when it suspended or continued (see Continue); {} on a first run.
+    state: dict[str, Any]
 
     def cancelled(self) -> bool: ...
 
     def emit_delta(self, text: str) -> None: ...
 
     def set_run_output(self, key: str, value: Any) -> None: ...
+
+    def add_usage(self, **usage: float) -> None: ...
+
+    def set_details(self, details: Any) -> None:
+        """Keep something on the node run beside its output (an agent's steps)."""
+
+    def credential(self, credential_id: int | None) -> CredentialSecret:
+        """Decrypt a credential of the run's team; its values are redacted from then on."""
+
+    def redact(self, value: T) -> T:
+        """The value with every secret this node has loaded replaced by [redacted]."""
+
+    def search_knowledge(
+        self, knowledge_base: int | None, query: str, top_k: int, mode: str
+    ) -> list[dict[str, Any]]: ...
+
+    def start_child_run(self, flow_id: int | None, inputs: dict[str, Any], key: str) -> str:
+        """Ask for a child run of a flow of the team; it starts when the node's outcome is
+        recorded (so a node run twice does not start it twice). Returns its id."""
+
+    def child_runs(self, run_ids: list[str]) -> list[ChildRun]: ...
+
+    def cancel_child_runs(self, run_ids: list[str]) -> None: ...
 
 
 class NodeType:
@@ -146,8 +213,15 @@ class NodeType:
     def resume(
         self, ctx: NodeContext, state: dict[str, Any], payload: Any, config: Any
     ) -> Any:
-        """Finish a suspended node; `payload` is what resumed it (None for a timer)."""
+        """Finish a suspended node; `payload` is what resumed it (None for a timer).
+
+        It runs inside the scheduler's locked step: keep it quick and free of I/O; return a
+        value, Emit, Suspend (wait more), or Continue (go on in a worker)."""
         raise NotImplementedError(f"{self.type} nodes cannot be resumed")
+
+    def check_resume(self, payload: Any) -> str | None:
+        """A problem with a resume payload sent through the API, or None if acceptable."""
+        return None
 
     # --- derived from the declaration -------------------------------------------------------
     def input_names(self) -> set[str]:

@@ -23,10 +23,11 @@ pytestmark = pytest.mark.skipif(
 
 
 class Launch:
-    def __init__(self, data_dir: Path, port: int):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BATON_", "DATABASE_URL", "REDIS_URL", "DJANGO_"))}
+    def __init__(self, data_dir: Path, port: int, **extra_env: str):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("BATON_", "DATABASE_URL", "REDIS_URL", "DJANGO_", "OPENAI_"))}
         env.update(BATON_DATA_DIR=str(data_dir), PORT=str(port), BATON_DEMO_PASSWORD="demo-pass-123",
-                   BATON_SWEEP_SECONDS="1")
+                   BATON_SWEEP_SECONDS="1", **extra_env)
         self.url = f"http://127.0.0.1:{port}"
         self.output: list[str] = []
         self.process = subprocess.Popen(
@@ -118,3 +119,28 @@ def test_it_says_clearly_when_the_port_is_taken(tmp_path):
         out, _ = launch.process.communicate(timeout=60)
     assert launch.process.returncode == 1
     assert re.search(rf"port {port} on 127.0.0.1 is already in use", out)
+
+
+def test_make_run_uses_the_model_it_finds_for_the_ai_examples(tmp_path, fake_llm):
+    from tests.integration.test_examples import model
+
+    fake_llm.responder = model
+    launch = Launch(tmp_path, free_port(), OPENAI_BASE_URL=fake_llm.openai_base, OPENAI_API_KEY="sk-local-demo-1234",
+                    BATON_DEMO_MODEL="fake-model")  # a loopback base URL it was given is allowed
+    try:
+        launch.wait_until_running()
+        banner = "".join(launch.output)
+        assert f"Models:     OpenAI-compatible API at {fake_llm.openai_base}, model fake-model" in banner
+        assert "Code nodes: ON" in banner
+        client = sign_in(launch.url)
+        flows = {f["name"]: f for f in client.get("/api/flows/").json()["results"]}
+        answer = client.post(f"/api/flows/{flows['Customer service']['id']}/runs/?wait=60",
+                             json={"inputs": {"question": "When do I get my refund?"}}).json()
+        assert answer["status"] == "succeeded", answer
+        assert answer["outputs"]["answer"].startswith("Refunds are made within 5 working days")
+        agent = client.post(f"/api/flows/{flows['Coding agent']['id']}/runs/?wait=60", json={}).json()
+        assert agent["status"] == "succeeded", agent
+        assert {r.key for r in fake_llm.requests} == {"sk-local-demo-1234"}
+    finally:
+        assert launch.stop() == 0
+    assert "sk-local-demo-1234" not in (tmp_path / "logs" / "worker.log").read_text()

@@ -1,0 +1,165 @@
+"""Knowledge-base actions. `check_*` validates; `do_*` writes.
+
+Documents are split into chunks when they arrive (in the web process): text search needs
+nothing more. Vectors need the base's embedding credential, which only workers decrypt, so
+a document of a base with an embedding model is `embedding` until a task has made them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import Credential, Team
+
+from . import chunking, parsing
+from .models import Chunk, Document, KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_CHARS = 300
+
+
+def check_embedding(team: Team, embedding: Any) -> tuple[Credential | None, str]:
+    """The credential and model of an `embedding` object (or null)."""
+    if embedding is None:
+        return None, ""
+    if not isinstance(embedding, dict) or set(embedding) - {"credential", "model"}:
+        raise ValidationError({"embedding": 'must be null or {"credential": <id>, "model": "<name>"}'})
+    credential_id, model = embedding.get("credential"), embedding.get("model")
+    if not isinstance(credential_id, int) or isinstance(credential_id, bool):
+        raise ValidationError({"embedding.credential": "must be the id of a credential of the team"})
+    if not isinstance(model, str) or not model.strip():
+        raise ValidationError({"embedding.model": "must name an embedding model, e.g. text-embedding-3-small"})
+    credential = Credential.objects.filter(pk=credential_id, team=team).first()
+    if credential is None:
+        raise ValidationError({"embedding.credential": f"credential {credential_id} is not one of this team's"})
+    if credential.provider != "openai":
+        raise ValidationError({"embedding.credential": "embeddings need an OpenAI-compatible credential"})
+    return credential, model.strip()[:200]
+
+
+def do_create_knowledge_base(
+    *, team: Team, user, name: str, description: str = "", embedding: Any = None
+) -> KnowledgeBase:
+    credential, model = check_embedding(team, embedding)
+    return KnowledgeBase.objects.create(
+        team=team,
+        name=name,
+        description=description,
+        embedding_credential=credential,
+        embedding_model=model,
+        created_by=user,
+    )
+
+
+def do_delete_knowledge_base(knowledge_base: KnowledgeBase) -> None:
+    knowledge_base.delete()
+
+
+def do_add_document(
+    knowledge_base: KnowledgeBase,
+    *,
+    user,
+    name: str,
+    content_type: str = "",
+    data: bytes | None = None,
+    text: str | None = None,
+) -> Document:
+    """Add a document (a file's bytes, or text) and index it."""
+    if data is not None:
+        text = parsing.to_text(name, content_type, data)
+        size = len(data)
+    else:
+        text = (text or "").strip()
+        if not text:
+            raise ValidationError({"text": "the document has no text"})
+        if len(text) > parsing.MAX_TEXT_CHARS:
+            raise ValidationError({"text": f"the document has more than {parsing.MAX_TEXT_CHARS} characters"})
+        size = len(text.encode())
+    pieces = chunking.split_text(text)
+    embedding = knowledge_base.has_embedding
+    with transaction.atomic():
+        document = Document.objects.create(
+            knowledge_base=knowledge_base,
+            name=name[:MAX_NAME_CHARS],
+            content_type=content_type[:100],
+            size=size,
+            status=Document.EMBEDDING if embedding else Document.READY,
+            chunk_count=len(pieces),
+            created_by=user,
+        )
+        Chunk.objects.bulk_create(
+            [
+                Chunk(knowledge_base=knowledge_base, document=document, index=index, text=piece)
+                for index, piece in enumerate(pieces)
+            ],
+            batch_size=500,
+        )
+        _touch(knowledge_base.pk)
+        if embedding:
+            transaction.on_commit(lambda: _send_embed(document.pk))
+    return document
+
+
+def do_delete_document(document: Document) -> None:
+    with transaction.atomic():
+        document.delete()
+        _touch(document.knowledge_base_id)
+
+
+def _touch(knowledge_base_id: int) -> None:
+    KnowledgeBase.objects.filter(pk=knowledge_base_id).update(version=F("version") + 1)
+
+
+def _send_embed(document_id: int) -> None:
+    from .tasks import embed_document
+
+    embed_document.apply_async(args=[document_id])
+
+
+# --- Worker side -----------------------------------------------------------------------------------
+
+
+def do_embed_document(document_id: int) -> None:
+    """Make the vectors of a document's chunks (in a worker: it decrypts the credential)."""
+    from accounts.credentials import CredentialUnreadable, load_secret
+    from flows.nodes.base import NodeError
+    from flows.nodes.providers import embed
+    from runs.redaction import Redactor
+
+    document = Document.objects.select_related("knowledge_base").filter(pk=document_id).first()
+    if document is None or document.status != Document.EMBEDDING:
+        return
+    knowledge_base = document.knowledge_base
+    redactor = Redactor()
+    try:
+        if not knowledge_base.has_embedding:
+            raise NodeError("the knowledge base no longer has an embedding credential and model")
+        secret = load_secret(knowledge_base.team_id, knowledge_base.embedding_credential_id)
+        redactor.add(*secret.secret_values())
+        rows = list(document.chunks.order_by("index").values_list("id", "text"))
+        vectors, _tokens = embed(
+            secret, knowledge_base.embedding_model, [text for _, text in rows], redact=redactor.text
+        )
+        chunks = [
+            Chunk(id=chunk_id, vector=np.asarray(vector, dtype="<f4").tobytes())
+            for (chunk_id, _), vector in zip(rows, vectors)
+        ]
+        with transaction.atomic():
+            Chunk.objects.bulk_update(chunks, ["vector"], batch_size=200)
+            Document.objects.filter(pk=document.pk).update(status=Document.READY, error="")
+            _touch(knowledge_base.pk)
+    except Exception as exc:  # noqa: BLE001 - the document says what went wrong
+        message = redactor.text(str(exc)) if redactor else str(exc)
+        if isinstance(exc, Credential.DoesNotExist):
+            message = "the embedding credential no longer exists"
+        elif not isinstance(exc, (NodeError, CredentialUnreadable)):
+            message = f"{type(exc).__name__}: {message}"
+        log.warning("could not embed document %s: %s", document_id, message)
+        Document.objects.filter(pk=document.pk).update(status=Document.FAILED, error=message[:2000])

@@ -2,8 +2,10 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
+import { earlyKeys, takeEarly } from '../api/early';
 import { cancelRun } from '../api/runs/cancelRun';
 import { getRun } from '../api/runs/getRun';
+import type { Run } from '../api/types';
 import { FlowCanvas } from '../components/canvas/FlowCanvas';
 import { NodeRunInspector } from '../components/run/NodeRunInspector';
 import { RunStatusChip } from '../components/run/RunStatusChip';
@@ -39,8 +41,9 @@ function RunView({ runId }: { runId: string }) {
     const controller = new AbortController();
     void useCatalogStore.getState().ensureLoaded();
     useRunStore.getState().clear();
-    getRun(runId, controller.signal).then(
+    (takeEarly<Run>(earlyKeys.run(runId)) ?? getRun(runId, controller.signal)).then(
       (r) => {
+        if (controller.signal.aborted) return;
         useGraphStore.getState().load(r.graph, { readOnly: true });
         const store = useRunStore.getState();
         store.begin(r.id);

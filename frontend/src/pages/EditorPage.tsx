@@ -24,7 +24,7 @@ import { useEditorKeys } from '../hooks/useEditorKeys';
 import { useRunConnection } from '../hooks/useRunConnection';
 import { whenIdle } from '../lib/idle';
 import { deriveRunInputs } from '../lib/runInputs';
-import { useCatalogStore } from '../stores/catalogStore';
+import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
 import {
   selectCanRedo,
   selectCanUndo,
@@ -421,7 +421,8 @@ function Editor({ flowId }: { flowId: number }) {
       <div className="editor__body">
         {!readOnly && <Palette canvasRef={canvasRef} disabled={readOnly} />}
         <div className="editor__canvas" ref={canvasRef}>
-          {meta ? <FlowCanvas readOnly={readOnly} /> : <p className="muted pad">Loading the flow…</p>}
+          {/* Nodes take their handles from the catalog: drawn before it, they would all be drawn again. */}
+          {meta && catalogSettled(catalogStatus) ? <FlowCanvas readOnly={readOnly} /> : <p className="muted pad">Loading the flow…</p>}
         </div>
         <aside className="side">
           {selectedNodeId ? (

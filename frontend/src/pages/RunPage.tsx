@@ -12,7 +12,7 @@ import { RunStatusChip } from '../components/run/RunStatusChip';
 import { JsonTree } from '../components/ui/JsonTree';
 import { useRunConnection } from '../hooks/useRunConnection';
 import { formatTime } from '../lib/format';
-import { useCatalogStore } from '../stores/catalogStore';
+import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
 import { selectSingleSelectedNodeId, useGraphStore } from '../stores/graphStore';
 import { isTerminal, useRunStore } from '../stores/runStore';
 import { toast } from '../stores/toastStore';
@@ -32,6 +32,7 @@ function RunView({ runId }: { runId: string }) {
   const [loaded, setLoaded] = useState(false);
   const [follow, setFollow] = useState<string | null>(null);
   const run = useRunStore((s) => s.run);
+  const catalogStatus = useCatalogStore((s) => s.status);
   const selectedNodeId = useGraphStore(selectSingleSelectedNodeId);
   const selectedType = useGraphStore((s) => (selectedNodeId ? s.nodes.find((n) => n.id === selectedNodeId)?.type : undefined));
 
@@ -112,7 +113,9 @@ function RunView({ runId }: { runId: string }) {
         </div>
       </div>
       <div className="editor__body">
-        <div className="editor__canvas">{loaded ? <FlowCanvas readOnly /> : <p className="muted pad">Loading the run…</p>}</div>
+        <div className="editor__canvas">
+          {loaded && catalogSettled(catalogStatus) ? <FlowCanvas readOnly /> : <p className="muted pad">Loading the run…</p>}
+        </div>
         <aside className="side">
           {selectedNodeId ? (
             <div className="panel" data-testid="node-panel">

@@ -7,6 +7,12 @@ const WIDTH = 200;
 const HEIGHT = 150;
 
 const selectNodes = (s: ReactFlowState) => s.nodes;
+/** Changes when React Flow measures nodes, which it does without handing out new nodes. */
+const selectMeasured = (s: ReactFlowState) => {
+  let total = 0;
+  for (const n of s.nodeLookup.values()) total += (n.measured.width ?? 0) + (n.measured.height ?? 0) * 1e-4;
+  return total;
+};
 const selectTransform = (s: ReactFlowState) => s.transform;
 const selectWidth = (s: ReactFlowState) => s.width;
 const selectHeight = (s: ReactFlowState) => s.height;
@@ -21,13 +27,15 @@ export const FlowMiniMap = memo(function FlowMiniMap() {
   const store = useStoreApi();
   const { setViewport, zoomTo } = useReactFlow();
   const nodes = useStore(selectNodes);
+  const measured = useStore(selectMeasured);
   const transform = useStore(selectTransform);
   const paneWidth = useStore(selectWidth);
   const paneHeight = useStore(selectHeight);
   const statuses = useRunStore((s) => s.nodes);
 
   const shapes = useMemo(() => {
-    void nodes; // the lookup below is current whenever the nodes are
+    void nodes; // the lookup below is current whenever the nodes or their sizes are
+    void measured;
     const list: MapNode[] = [];
     for (const n of store.getState().nodeLookup.values()) {
       if (n.hidden) continue;
@@ -41,7 +49,7 @@ export const FlowMiniMap = memo(function FlowMiniMap() {
       });
     }
     return minimapShapes(list, (id) => statuses[id]?.status);
-  }, [nodes, statuses, store]);
+  }, [nodes, measured, statuses, store]);
 
   const view = minimapView(shapes.bounds, visibleRect(transform, paneWidth, paneHeight), WIDTH, HEIGHT);
   const viewScale = useRef(view.viewScale);

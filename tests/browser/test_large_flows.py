@@ -51,6 +51,8 @@ def test_a_large_flow_opens_to_fit_and_zooms_in_with_edges_on_their_handles(live
     expect(page.locator(".bn__type")).to_have_count(0)
     expect(status_of(page, "n150")).to_have_attribute("data-status", "idle")
     expect(canvas_node(page, "n150").locator(".react-flow__handle")).to_have_count(3)
+    # Edges too thin to click there are drawn without their wide invisible click area.
+    expect(page.locator(".react-flow__edge-interaction")).to_have_count(0)
     expect(page.get_by_test_id("minimap").locator("path.minimap__nodes--idle")).to_have_attribute(
         "d", re.compile(r"^(M[^M]+){300}$"))
 
@@ -63,6 +65,7 @@ def test_a_large_flow_opens_to_fit_and_zooms_in_with_edges_on_their_handles(live
         page.mouse.wheel(0, -100)
         page.wait_for_timeout(50)
     expect(canvas_node(page, "n1").locator(".bn__type")).to_have_text("Template")
+    expect(page.locator('.react-flow__edge[data-id="n0.out->n1.in"] .react-flow__edge-interaction')).to_have_count(1)
     ends = edge_ends(page, "n0", "n1")
     source, target, path = ends["source"], ends["target"], ends["path"]
     # React Flow draws an edge from the right side of the source handle to the left side of the target's.

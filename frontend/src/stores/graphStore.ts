@@ -71,6 +71,17 @@ function groupProblems(problems: GraphProblem[]) {
   return { problemsByNode: byNode, problemsByEdge: byEdge };
 }
 
+/** `items.map(f)`, or `items` itself when `f` changed none of them. */
+function mapIfChanged<T>(items: T[], f: (item: T) => T): T[] {
+  let changed = false;
+  const next = items.map((item) => {
+    const mapped = f(item);
+    if (mapped !== item) changed = true;
+    return mapped;
+  });
+  return changed ? next : items;
+}
+
 /** React Flow reporting a node's measured size: not a resize, not an edit. */
 function isMeasurement(change: NodeChange<FlowNode>): boolean {
   return change.type === 'dimensions' && change.resizing === undefined && !change.setAttributes;
@@ -314,9 +325,11 @@ export const useGraphStore = create<GraphState>()((set, get) => {
       const s = get();
       const wantNodes = new Set(nodeIds);
       const wantEdges = new Set(edgeIds);
+      // Arrays with nothing changed stay the same arrays: whatever derives from
+      // them (each node's upstream, say) need not be worked out again.
       set({
-        nodes: s.nodes.map((n) => (Boolean(n.selected) === wantNodes.has(n.id) ? n : { ...n, selected: wantNodes.has(n.id) })),
-        edges: s.edges.map((e) => (Boolean(e.selected) === wantEdges.has(e.id) ? e : { ...e, selected: wantEdges.has(e.id) })),
+        nodes: mapIfChanged(s.nodes, (n) => (Boolean(n.selected) === wantNodes.has(n.id) ? n : { ...n, selected: wantNodes.has(n.id) })),
+        edges: mapIfChanged(s.edges, (e) => (Boolean(e.selected) === wantEdges.has(e.id) ? e : { ...e, selected: wantEdges.has(e.id) })),
       });
     },
 

@@ -10,6 +10,7 @@ import {
   type ReactFlowState,
 } from '@xyflow/react';
 import { memo, useEffect, useMemo, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { useNow } from '../../hooks/useNow';
 import { formatDuration, valueAsText } from '../../lib/format';
 import { upstreamOf, type FlowNode } from '../../lib/graph';
@@ -118,7 +119,9 @@ const NodeBody = memo(function NodeBody({ id, type, data, selected, detail }: No
   const nodeType = useNodeType(type);
   const run = useNodeRun(id);
   const problems = useGraphStore((s) => s.problemsByNode[id]);
-  const upstream = useGraphStore((s) => upstreamOf(s.edges).get(id) ?? NO_UPSTREAM);
+  // Compared by content: a new edges array (any edge added, removed or selected)
+  // makes new lists, and that must not draw every node again.
+  const upstream = useGraphStore(useShallow((s) => upstreamOf(s.edges).get(id) ?? NO_UPSTREAM));
   const wait = useRunStore((s) => waitKey(s.nodes[id], upstream, s.nodes));
   const waitText = useMemo(() => describeWaitKey(wait, labelOf), [wait]);
   const inputs = useMemo(() => inputHandles(nodeType, type), [nodeType, type]);

@@ -22,7 +22,7 @@ import { estimateFitViewport } from '../../lib/viewport';
 import { useCatalogStore } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
 import { toast } from '../../stores/toastStore';
-import { BatonNode } from './BatonNode';
+import { BatonNode, MAP_ZOOM } from './BatonNode';
 import { FlowMiniMap } from './FlowMiniMap';
 import { NoteNode } from './NoteNode';
 
@@ -41,6 +41,10 @@ const nodeTypes: NodeTypes = new Proxy({ note: NoteNode } as NodeTypes, {
 });
 
 const defaultEdgeOptions = { interactionWidth: 18 };
+// At map zoom an edge is a hair on screen, too thin to click even with a wide
+// invisible stroke around it; without that stroke there are half as many paths to
+// draw and hit-test.
+const mapEdgeOptions = { interactionWidth: 0 };
 const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 2.5;
 const fitViewOptions = { padding: 0.2, maxZoom: 1 };
@@ -97,6 +101,7 @@ function Canvas({ readOnly, children, start }: FlowCanvasProps & { start: Viewpo
   const { screenToFlowPosition } = useReactFlow();
   // Zoomed far out, drop shadows and transitions: cheaper to paint hundreds of nodes.
   const zoomedOut = useStore((s) => s.transform[2] < 0.55);
+  const mapZoom = useStore((s) => s.transform[2] < MAP_ZOOM);
 
   // Presentation only: error routes dashed, edges named by a problem in red.
   const shownEdges = useMemo(
@@ -188,7 +193,7 @@ function Canvas({ readOnly, children, start }: FlowCanvasProps & { start: Viewpo
       deleteKeyCode={null}
       selectionKeyCode="Shift"
       multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
-      defaultEdgeOptions={defaultEdgeOptions}
+      defaultEdgeOptions={mapZoom ? mapEdgeOptions : defaultEdgeOptions}
       onlyRenderVisibleElements={nodes.length > 150}
       minZoom={MIN_ZOOM}
       maxZoom={MAX_ZOOM}

@@ -224,3 +224,85 @@ def test_overwriting_someone_elses_save_takes_an_explicit_choice(live, page: Pag
     saved = Flow.objects.get(pk=flow.pk)
     assert sorted(n["type"] for n in saved.graph["nodes"]) == ["delay", "input"]
     assert saved.updated_by == alice
+
+
+def test_leaving_with_unsaved_changes_asks_first(live, page: Page, alice):
+    flow = make_flow(alice, graph(laid_out([node("n1", "input")]), []), name="Half done")
+    sign_in(page, live.url, "alice", next_path=f"/flows/{flow.id}")
+    expect(page.locator(".react-flow__node")).to_have_count(1)
+    page.get_by_test_id("palette-item-template").click()
+    expect(page.get_by_test_id("dirty-marker")).to_have_attribute("data-dirty", "true")
+
+    page.get_by_role("link", name="Back to the flows").click()
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog).to_contain_text("This flow has unsaved changes")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert page.url.endswith(f"/flows/{flow.id}")
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+
+    page.get_by_role("link", name="Back to the flows").click()
+    page.get_by_test_id("confirm-button").click()
+    expect(page.get_by_test_id("flows-page")).to_be_visible()
+    assert len(saved_graph(flow)["nodes"]) == 1
+
+    # Saved work leaves without a question.
+    page.get_by_test_id("flow-link").click()
+    page.get_by_test_id("palette-item-template").click()
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("dirty-marker")).to_have_attribute("data-dirty", "false")
+    page.get_by_role("link", name="Back to the flows").click()
+    expect(page.get_by_test_id("flows-page")).to_be_visible()
+    expect(page.get_by_test_id("confirm-dialog")).to_have_count(0)
+
+
+def test_a_run_runs_the_drawing_on_screen_and_leaves_the_saved_flow_alone(live, page: Page, alice):
+    flow = make_flow(
+        alice,
+        graph(
+            laid_out([node("in", "input", key="name"), node("greet", "template", template="Hello {{ input }}"),
+                      node("out", "output", key="greeting")]),
+            [edge("in", "greet"), edge("greet", "out")],
+        ),
+        name="Draft run",
+    )
+    sign_in(page, live.url, "alice", next_path=f"/flows/{flow.id}")
+    canvas_node(page, "greet").click()
+    page.get_by_test_id("config-form").get_by_label(re.compile("template", re.I)).first.fill("Goodbye {{ input }}")
+    expect(page.get_by_test_id("dirty-marker")).to_have_attribute("data-dirty", "true")
+
+    page.get_by_test_id("run-button").click()
+    dialog = page.get_by_test_id("run-inputs-dialog")
+    expect(dialog).to_contain_text("unsaved")
+    page.get_by_test_id("run-input-name").fill("Ada")
+    page.get_by_test_id("run-submit").click()
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded", timeout=20_000)
+    canvas_node(page, "greet").click()
+    page.get_by_test_id("output-tab").click()
+    expect(page.get_by_test_id("node-inspector")).to_contain_text("Goodbye Ada")
+    # The run used the draft; the flow itself is unchanged and still unsaved on screen.
+    assert saved_graph(flow) == flow.graph
+    expect(page.get_by_test_id("dirty-marker")).to_have_attribute("data-dirty", "true")
+
+
+def test_a_viewer_can_look_but_not_change_or_run(live, page: Page, alice, bob):
+    flow = make_flow(alice, graph(laid_out([node("n1", "input"), node("n2", "template")]), [edge("n1", "n2")]), name="Look only")
+    join(bob, flow.team, "viewer")
+    sign_in(page, live.url, "bob", next_path=f"/flows/{flow.id}")
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    expect(page.get_by_text("read-only (viewer)")).to_be_visible()
+    expect(page.get_by_test_id("palette")).to_have_count(0)
+    for control in ("save-button", "run-button", "layout-button", "flow-name"):
+        expect(page.get_by_test_id(control)).to_be_disabled()
+
+    canvas_node(page, "n2").click()
+    expect(page.get_by_test_id("node-panel")).to_be_visible()
+    expect(page.get_by_test_id("delete-node")).to_have_count(0)
+    expect(page.get_by_test_id("node-label-input")).to_have_attribute("readonly", "")
+    page.keyboard.press("Delete")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    expect(page.get_by_test_id("dirty-marker")).to_have_attribute("data-dirty", "false")
+    assert saved_graph(flow) == flow.graph

@@ -11,7 +11,7 @@ export interface BootLoaders {
 }
 
 /** How long the first render waits for the page's code before showing the shell anyway. */
-export const PAGE_CODE_WAIT_MS = 3000;
+export const PAGE_CODE_WAIT_MS = 1000;
 
 /**
  * Starts, at once, what the first page will wait for: who is signed in, and on a

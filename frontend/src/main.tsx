@@ -7,10 +7,9 @@ import { startBoot } from './boot/start';
 import { Layout } from './components/Layout';
 import { ApiKeysPage } from './pages/ApiKeysPage';
 import { FlowsPage } from './pages/FlowsPage';
+import { editorPage, runPage } from './pages/lazyPages';
 import { MembersPage } from './pages/MembersPage';
 import { NotFoundPage } from './pages/NotFoundPage';
-
-import { editorPage, runPage } from './pages/lazyPages';
 
 const EditorPage = editorPage.Component;
 const RunPage = runPage.Component;

@@ -1,5 +1,6 @@
 """A large flow: it opens zoomed out to fit with every node drawn simply, and zooming in
-brings the detail back with every edge still on its handles."""
+brings the detail back with every edge still on its handles. The mini map shows it whole
+and moves the view."""
 
 from __future__ import annotations
 
@@ -78,3 +79,35 @@ def test_a_large_flow_opens_to_fit_and_zooms_in_with_edges_on_their_handles(live
     canvas_node(page, "n1").click()
     expect(page.get_by_test_id("node-panel")).to_have_attribute("data-node-id", "n1")
     assert page.console_problems == []
+
+
+def viewport(page: Page) -> tuple[float, float, float]:
+    m = page.evaluate(
+        "() => { const m = new DOMMatrixReadOnly(getComputedStyle(document.querySelector('.react-flow__viewport')).transform); return [m.e, m.f, m.a]; }"
+    )
+    return m[0], m[1], m[2]
+
+
+def test_the_mini_map_shows_statuses_and_pans_and_zooms_the_canvas(live, page: Page, alice):
+    flow = make_flow(alice, big_graph(40), name="Forty")
+    sign_in(page, live.url, "alice", next_path=f"/flows/{flow.id}")
+    minimap = page.get_by_test_id("minimap")
+    expect(minimap.locator("path.minimap__nodes--idle")).to_have_attribute("d", re.compile(r"^(M[^M]+){40}$"))
+    canvas_node(page, "n3").click()
+    expect(minimap.locator("path.minimap__nodes--selected")).to_have_attribute("d", re.compile(r"^M[^M]+$"))
+
+    x0, y0, zoom0 = viewport(page)
+    box = minimap.locator("svg").bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*centre)
+    page.mouse.down()
+    page.mouse.move(centre[0] + 30, centre[1] + 10, steps=5)
+    page.mouse.up()
+    x1, y1, zoom1 = viewport(page)
+    # Dragging the visible area right and down on the map moves the drawing left and up.
+    assert x1 < x0 and y1 < y0 and zoom1 == zoom0
+
+    page.mouse.move(*centre)
+    page.mouse.wheel(0, -200)
+    # Wheel on the map zooms the canvas in.
+    page.wait_for_function(f"() => new DOMMatrixReadOnly(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a > {zoom1 * 1.05}")

@@ -77,6 +77,10 @@ def test_a_failing_node_shows_its_error_where_it_failed(live, page: Page, alice,
     expect(page.get_by_test_id("node-error")).to_have_count(1)
     for node_id in ("shape", "out"):
         expect(status_of(page, node_id)).to_have_attribute("data-status", "cancelled")
+    # The mini map colours nodes by status too.
+    minimap = page.get_by_test_id("minimap")
+    expect(minimap.locator("path.minimap__nodes--failed")).to_have_attribute("d", re.compile(r"^M[^M]+$"))
+    expect(minimap.locator("path.minimap__nodes--cancelled")).to_have_attribute("d", re.compile(r"^(M[^M]+){2}$"))
 
     # The node's panel tells the same story.
     canvas_node(page, "call").click()

@@ -1,17 +1,21 @@
-import { lazy, StrictMode, Suspense, type ReactNode } from 'react';
+import { StrictMode, Suspense, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import '@xyflow/react/dist/style.css';
 import './styles/app.css';
+import { startBoot } from './boot/start';
 import { Layout } from './components/Layout';
 import { ApiKeysPage } from './pages/ApiKeysPage';
 import { FlowsPage } from './pages/FlowsPage';
+import { editorPage, runPage } from './pages/lazyPages';
 import { MembersPage } from './pages/MembersPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 
-// The canvas pages carry React Flow and the form library: load them when first opened.
-const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ default: m.EditorPage })));
-const RunPage = lazy(() => import('./pages/RunPage').then((m) => ({ default: m.RunPage })));
+const EditorPage = editorPage.Component;
+const RunPage = runPage.Component;
+
+// Requests and the page's code start now; the first render waits for the code.
+const pageReady = startBoot(window.location.pathname, { editorPage: editorPage.preload, runPage: runPage.preload });
 
 function Loading({ children }: { children: ReactNode }) {
   return <Suspense fallback={<p className="muted pad">Loading…</p>}>{children}</Suspense>;
@@ -46,8 +50,10 @@ const router = createBrowserRouter([
   },
 ]);
 
-createRoot(document.getElementById('root') as HTMLElement).render(
-  <StrictMode>
-    <RouterProvider router={router} />
-  </StrictMode>,
+void pageReady.then(() =>
+  createRoot(document.getElementById('root') as HTMLElement).render(
+    <StrictMode>
+      <RouterProvider router={router} />
+    </StrictMode>,
+  ),
 );

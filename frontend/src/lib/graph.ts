@@ -8,6 +8,8 @@ export type FlowNode = Node<FlowNodeData, string>;
 export type FlowEdge = Edge;
 
 export const NOTE_SIZE = { width: 240, height: 140 };
+/** What a node is taken to measure before React Flow has measured it. */
+export const DEFAULT_NODE_SIZE = { width: 220, height: 80 };
 
 function clone<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);

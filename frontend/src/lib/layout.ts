@@ -1,8 +1,8 @@
 import dagre from '@dagrejs/dagre';
-import type { FlowEdge, FlowNode } from './graph';
+import { DEFAULT_NODE_SIZE, type FlowEdge, type FlowNode } from './graph';
 import { isNoteType } from './handles';
 
-export const DEFAULT_NODE_SIZE = { width: 220, height: 80 };
+export { DEFAULT_NODE_SIZE };
 
 function sizeOf(node: FlowNode): { width: number; height: number } {
   return {

@@ -1,7 +1,6 @@
 import type { NodeType } from '../api/types';
-import { NOTE_SIZE, type FlowNode } from './graph';
+import { DEFAULT_NODE_SIZE, NOTE_SIZE, type FlowNode } from './graph';
 import { inputHandles, outputHandles } from './handles';
-import { DEFAULT_NODE_SIZE } from './layout';
 
 interface Rect {
   x: number;
@@ -55,11 +54,16 @@ export function findFreePosition(
   return { x: wanted.x + 30, y: wanted.y + 30 };
 }
 
-/** Roughly how big a new node of this type will draw, before React Flow measures it. */
+/**
+ * How big a node of this type draws with nothing from a run on it, before React
+ * Flow measures it: the fixed sizes of app.css (.bn borders 2, .bn__head 46,
+ * .bn__ports padding 8 and rows of 18, the error row 18 and its border 1).
+ */
 export function estimateNodeSize(nodeType: NodeType, config: Record<string, unknown> = {}): { width: number; height: number } {
   if (nodeType.type === 'note') return NOTE_SIZE;
   const outputs = outputHandles(nodeType, config);
   const rows = Math.max(inputHandles(nodeType).length, outputs.filter((h) => !h.isError).length);
-  const errorRow = outputs.some((h) => h.isError) ? 18 : 0;
-  return { width: DEFAULT_NODE_SIZE.width, height: 46 + rows * 18 + errorRow + 8 };
+  const ports = rows > 0 ? 8 + rows * 18 : 0;
+  const errorRow = outputs.some((h) => h.isError) ? 19 : 0;
+  return { width: DEFAULT_NODE_SIZE.width, height: 2 + 46 + ports + errorRow };
 }

@@ -2,6 +2,7 @@ import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useBlocker, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
+import { earlyKeys, takeEarly } from '../api/early';
 import { getFlow } from '../api/flows/getFlow';
 import { patchFlow } from '../api/flows/patchFlow';
 import { saveFlow } from '../api/flows/saveFlow';
@@ -15,14 +16,15 @@ import { NodePanel } from '../components/editor/NodePanel';
 import { Palette } from '../components/editor/Palette';
 import { ProblemsList } from '../components/editor/ProblemsList';
 import { RunHistory } from '../components/editor/RunHistory';
+import { preloadSchemaForm } from '../components/forms/LazySchemaForm';
 import { RunInputsDialog } from '../components/run/RunInputsDialog';
 import { RunStatusChip } from '../components/run/RunStatusChip';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { useEditorKeys } from '../hooks/useEditorKeys';
 import { useRunConnection } from '../hooks/useRunConnection';
-import { layoutPositions } from '../lib/layout';
+import { whenIdle } from '../lib/idle';
 import { deriveRunInputs } from '../lib/runInputs';
-import { useCatalogStore } from '../stores/catalogStore';
+import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
 import {
   selectCanRedo,
   selectCanUndo,
@@ -34,6 +36,7 @@ import {
 import { isTerminal, useRunStore } from '../stores/runStore';
 import { canEdit, canRun, roleIn, useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
+import { runPage } from './lazyPages';
 
 interface FlowMeta {
   id: number;
@@ -111,7 +114,8 @@ function Editor({ flowId }: { flowId: number }) {
     async (signal?: AbortSignal) => {
       setLoadError(null);
       try {
-        const flow = await getFlow(flowId, signal);
+        // The first load takes the request boot started for this address, if any.
+        const flow = await (takeEarly<Flow>(earlyKeys.flow(flowId)) ?? getFlow(flowId, signal));
         if (signal?.aborted) return;
         useGraphStore.getState().load(flow.graph);
         setMeta(metaOf(flow));
@@ -138,6 +142,16 @@ function Editor({ flowId }: { flowId: number }) {
       useGraphStore.getState().load(null);
     };
   }, [load]);
+
+  // The node forms' and the run page's code, once the canvas is up: ready before they are needed.
+  const loaded = meta !== null;
+  useEffect(() => {
+    if (!loaded) return;
+    return whenIdle(() => {
+      void preloadSchemaForm();
+      void runPage.preload().catch(() => undefined);
+    });
+  }, [loaded]);
 
   useEffect(() => {
     useGraphStore.getState().setReadOnly(readOnly);
@@ -253,7 +267,15 @@ function Editor({ flowId }: { flowId: number }) {
     }
   };
 
-  const autoLayout = () => {
+  const autoLayout = async () => {
+    // dagre is loaded the first time it is needed.
+    let layoutPositions: typeof import('../lib/layout').layoutPositions;
+    try {
+      ({ layoutPositions } = await import('../lib/layout'));
+    } catch (err) {
+      toast.error(`Auto-layout is not available: ${describeError(err)}`);
+      return;
+    }
     const { nodes, edges, applyPositions } = useGraphStore.getState();
     applyPositions(layoutPositions(nodes, edges));
     requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1 }));
@@ -359,7 +381,7 @@ function Editor({ flowId }: { flowId: number }) {
           <button type="button" className="button button--icon" onClick={() => useGraphStore.getState().redo()} disabled={!canRedo || readOnly} title="Redo (Ctrl+Shift+Z)" aria-label="Redo" data-testid="redo-button">
             ↷
           </button>
-          <button type="button" className="button" onClick={autoLayout} disabled={readOnly} title="Arrange the nodes left to right" data-testid="layout-button">
+          <button type="button" className="button" onClick={() => void autoLayout()} disabled={readOnly} title="Arrange the nodes left to right" data-testid="layout-button">
             Auto-layout
           </button>
           <button type="button" className="button" onClick={validate} disabled={!meta} data-testid="validate-button">
@@ -399,7 +421,8 @@ function Editor({ flowId }: { flowId: number }) {
       <div className="editor__body">
         {!readOnly && <Palette canvasRef={canvasRef} disabled={readOnly} />}
         <div className="editor__canvas" ref={canvasRef}>
-          {meta ? <FlowCanvas readOnly={readOnly} /> : <p className="muted pad">Loading the flow…</p>}
+          {/* Nodes take their handles from the catalog: drawn before it, they would all be drawn again. */}
+          {meta && catalogSettled(catalogStatus) ? <FlowCanvas readOnly={readOnly} /> : <p className="muted pad">Loading the flow…</p>}
         </div>
         <aside className="side">
           {selectedNodeId ? (

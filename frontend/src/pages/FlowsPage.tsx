@@ -1,4 +1,4 @@
-import { useRef, useState, type ChangeEvent } from 'react';
+import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { describeError } from '../api/client';
 import { createFlow } from '../api/flows/createFlow';
@@ -11,8 +11,10 @@ import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { PromptDialog } from '../components/ui/PromptDialog';
 import { downloadJson, flowFileName, parseFlowFile, toFlowFile } from '../lib/flowFile';
 import { formatRelative } from '../lib/format';
+import { whenIdle } from '../lib/idle';
 import { canEdit, useCurrentTeam, useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
+import { editorPage } from './lazyPages';
 
 type Pending =
   | { kind: 'create' }
@@ -30,6 +32,9 @@ export function FlowsPage() {
   const fileRef = useRef<HTMLInputElement>(null);
   const navigate = useNavigate();
   const editable = team ? canEdit(team.role) : false;
+
+  // Most visits here end in the editor: have its code in by then.
+  useEffect(() => whenIdle(() => void editorPage.preload().catch(() => undefined)), []);
 
   const create = async (name: string) => {
     try {

@@ -2,15 +2,17 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
+import { earlyKeys, takeEarly } from '../api/early';
 import { cancelRun } from '../api/runs/cancelRun';
 import { getRun } from '../api/runs/getRun';
+import type { Run } from '../api/types';
 import { FlowCanvas } from '../components/canvas/FlowCanvas';
 import { NodeRunInspector } from '../components/run/NodeRunInspector';
 import { RunStatusChip } from '../components/run/RunStatusChip';
 import { JsonTree } from '../components/ui/JsonTree';
 import { useRunConnection } from '../hooks/useRunConnection';
 import { formatTime } from '../lib/format';
-import { useCatalogStore } from '../stores/catalogStore';
+import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
 import { selectSingleSelectedNodeId, useGraphStore } from '../stores/graphStore';
 import { isTerminal, useRunStore } from '../stores/runStore';
 import { toast } from '../stores/toastStore';
@@ -30,6 +32,7 @@ function RunView({ runId }: { runId: string }) {
   const [loaded, setLoaded] = useState(false);
   const [follow, setFollow] = useState<string | null>(null);
   const run = useRunStore((s) => s.run);
+  const catalogStatus = useCatalogStore((s) => s.status);
   const selectedNodeId = useGraphStore(selectSingleSelectedNodeId);
   const selectedType = useGraphStore((s) => (selectedNodeId ? s.nodes.find((n) => n.id === selectedNodeId)?.type : undefined));
 
@@ -39,8 +42,9 @@ function RunView({ runId }: { runId: string }) {
     const controller = new AbortController();
     void useCatalogStore.getState().ensureLoaded();
     useRunStore.getState().clear();
-    getRun(runId, controller.signal).then(
+    (takeEarly<Run>(earlyKeys.run(runId)) ?? getRun(runId, controller.signal)).then(
       (r) => {
+        if (controller.signal.aborted) return;
         useGraphStore.getState().load(r.graph, { readOnly: true });
         const store = useRunStore.getState();
         store.begin(r.id);
@@ -109,7 +113,9 @@ function RunView({ runId }: { runId: string }) {
         </div>
       </div>
       <div className="editor__body">
-        <div className="editor__canvas">{loaded ? <FlowCanvas readOnly /> : <p className="muted pad">Loading the run…</p>}</div>
+        <div className="editor__canvas">
+          {loaded && catalogSettled(catalogStatus) ? <FlowCanvas readOnly /> : <p className="muted pad">Loading the run…</p>}
+        </div>
         <aside className="side">
           {selectedNodeId ? (
             <div className="panel" data-testid="node-panel">

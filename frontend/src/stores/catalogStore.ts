@@ -35,3 +35,8 @@ export const useCatalogStore = create<CatalogState>()((set, get) => ({
 export function useNodeType(type: string | undefined): NodeType | undefined {
   return useCatalogStore((s) => (type ? s.byType[type] : undefined));
 }
+
+/** Loaded, or failed for good: either way there is no point waiting for it any longer. */
+export function catalogSettled(status: CatalogState['status']): boolean {
+  return status === 'ready' || status === 'error';
+}

@@ -59,6 +59,31 @@ describe('graph store: history', () => {
     expect(store().history.past).toHaveLength(0);
   });
 
+  it('records measured sizes on the nodes it has, without a new drawing (React Flow would draw every node again)', () => {
+    const before = store().nodes;
+    const listener = vi.fn();
+    const unsubscribe = useGraphStore.subscribe(listener);
+    store().onNodesChange([
+      { type: 'dimensions', id: 'n1', dimensions: { width: 220, height: 93 } },
+      { type: 'dimensions', id: 'n2', dimensions: { width: 220, height: 111 } },
+    ]);
+    unsubscribe();
+    expect(listener).not.toHaveBeenCalled();
+    expect(store().nodes).toBe(before);
+    expect(before.find((n) => n.id === 'n2')!.measured).toEqual({ width: 220, height: 111 });
+    // Later changes keep them.
+    store().onNodesChange([move('n2', 5, 5)]);
+    expect(store().nodes.find((n) => n.id === 'n2')!.measured).toEqual({ width: 220, height: 111 });
+  });
+
+  it('still takes a resize as an edit', () => {
+    store().onNodesChange([{ type: 'dimensions', id: 'n1', dimensions: { width: 300, height: 200 }, resizing: true, setAttributes: true }]);
+    store().onNodesChange([{ type: 'dimensions', id: 'n1', dimensions: { width: 320, height: 200 }, resizing: false, setAttributes: true }]);
+    expect(store().nodes.find((n) => n.id === 'n1')!.width).toBe(320);
+    expect(store().history.past).toHaveLength(1);
+    expect(selectDirty(store())).toBe(true);
+  });
+
   it('coalesces config typing into one step, and a pause starts another', () => {
     store().updateNodeData('n2', { config: { template: 'H' } }, 'config:n2');
     vi.advanceTimersByTime(200);

@@ -8,6 +8,7 @@ import {
   type Connection,
   type EdgeChange,
   type NodeChange,
+  type NodeDimensionChange,
 } from '@xyflow/react';
 import { create } from 'zustand';
 import type { Graph, GraphProblem, NodeType } from '../api/types';
@@ -68,6 +69,39 @@ function groupProblems(problems: GraphProblem[]) {
     if (p.edge_id) (byEdge[p.edge_id] ??= []).push(p.message);
   }
   return { problemsByNode: byNode, problemsByEdge: byEdge };
+}
+
+/** `items.map(f)`, or `items` itself when `f` changed none of them. */
+function mapIfChanged<T>(items: T[], f: (item: T) => T): T[] {
+  let changed = false;
+  const next = items.map((item) => {
+    const mapped = f(item);
+    if (mapped !== item) changed = true;
+    return mapped;
+  });
+  return changed ? next : items;
+}
+
+/** React Flow reporting a node's measured size: not a resize, not an edit. */
+function isMeasurement(change: NodeChange<FlowNode>): boolean {
+  return change.type === 'dimensions' && change.resizing === undefined && !change.setAttributes;
+}
+
+/**
+ * Measured sizes are written onto the node objects themselves, not into new ones.
+ * They are view state, which React Flow has already taken into its own copy of each
+ * node; React Flow only needs them on the nodes it is given so that it keeps its
+ * measurements when those nodes come back. New node objects would make it adopt
+ * every node again and draw each a second time (500 nodes measured on open are
+ * 500 new objects).
+ */
+function recordMeasurements(nodes: readonly FlowNode[], changes: readonly NodeDimensionChange[]): void {
+  const byId = new Map<string, FlowNode>();
+  for (const node of nodes) byId.set(node.id, node);
+  for (const change of changes) {
+    const node = byId.get(change.id);
+    if (node && change.dimensions) node.measured = { width: change.dimensions.width, height: change.dimensions.height };
+  }
 }
 
 export const selectDirty = (s: GraphState) => s.rev !== s.savedRev;
@@ -133,6 +167,10 @@ export const useGraphStore = create<GraphState>()((set, get) => {
 
     onNodesChange: (changes) => {
       const s = get();
+      if (changes.length > 0 && changes.every(isMeasurement)) {
+        recordMeasurements(s.nodes, changes as NodeDimensionChange[]);
+        return;
+      }
       let isEdit = false;
       let key: string | null | false = false;
       let gesture = s.gesture;
@@ -287,9 +325,11 @@ export const useGraphStore = create<GraphState>()((set, get) => {
       const s = get();
       const wantNodes = new Set(nodeIds);
       const wantEdges = new Set(edgeIds);
+      // Arrays with nothing changed stay the same arrays: whatever derives from
+      // them (each node's upstream, say) need not be worked out again.
       set({
-        nodes: s.nodes.map((n) => (Boolean(n.selected) === wantNodes.has(n.id) ? n : { ...n, selected: wantNodes.has(n.id) })),
-        edges: s.edges.map((e) => (Boolean(e.selected) === wantEdges.has(e.id) ? e : { ...e, selected: wantEdges.has(e.id) })),
+        nodes: mapIfChanged(s.nodes, (n) => (Boolean(n.selected) === wantNodes.has(n.id) ? n : { ...n, selected: wantNodes.has(n.id) })),
+        edges: mapIfChanged(s.edges, (e) => (Boolean(e.selected) === wantEdges.has(e.id) ? e : { ...e, selected: wantEdges.has(e.id) })),
       });
     },
 

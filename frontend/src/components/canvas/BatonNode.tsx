@@ -1,5 +1,16 @@
-import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
+import {
+  Handle,
+  Position,
+  useNodeId,
+  useStore,
+  useStoreApi,
+  useUpdateNodeInternals,
+  type HandleProps,
+  type NodeProps,
+  type ReactFlowState,
+} from '@xyflow/react';
 import { memo, useEffect, useMemo, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { useNow } from '../../hooks/useNow';
 import { formatDuration, valueAsText } from '../../lib/format';
 import { upstreamOf, type FlowNode } from '../../lib/graph';
@@ -47,12 +58,70 @@ function StreamTail({ text }: { text: string }) {
   );
 }
 
+/**
+ * Levels of detail. A large flow zoomed out to fit is hundreds of nodes' worth of
+ * text to lay out and paint and of live handles to keep subscribed, all for
+ * something a few pixels high:
+ * - `full` from DETAIL_ZOOM up;
+ * - `far` below it: no small print (type line, port names, status time; 5 px
+ *   high at 0.45, unreadable anyway), the label drawn larger instead;
+ * - `map` below MAP_ZOOM: no text at all, and handles drawn as plain elements
+ *   (StaticHandle), too small there to start a connection from.
+ * Every level has the same size and handle positions (fixed heights in app.css;
+ * run extras such as errors are drawn at every level), so crossing a threshold
+ * moves no edge and needs no re-measuring; data-id and data-status stay.
+ */
+export const DETAIL_ZOOM = 0.45;
+export const MAP_ZOOM = 0.25;
+type Detail = 'full' | 'far' | 'map';
+const selectDetail = (s: ReactFlowState): Detail => (s.transform[2] < MAP_ZOOM ? 'map' : s.transform[2] < DETAIL_ZOOM ? 'far' : 'full');
+
+/**
+ * A handle as React Flow draws it (same element, classes and data attributes, so
+ * it is measured, found and connected to alike) without the store subscription
+ * each live Handle keeps: drawn when the zoom is too far out to start a
+ * connection from a handle a couple of pixels wide.
+ */
+function StaticHandle({ type, position, id, className, title }: HandleProps & { title?: string }) {
+  const nodeId = useNodeId();
+  const rfId = useStoreApi().getState().rfId;
+  return (
+    <div
+      data-handleid={id}
+      data-nodeid={nodeId}
+      data-handlepos={position}
+      data-id={`${rfId}-${nodeId}-${id}-${type}`}
+      className={`react-flow__handle react-flow__handle-${position} nodrag nopan ${className ?? ''} ${type} connectable connectablestart connectableend connectionindicator`}
+      title={title}
+    />
+  );
+}
+
 /** Every executable node type is drawn by this one component, shaped by its catalog entry. */
 export const BatonNode = memo(function BatonNode({ id, type, data, selected }: NodeProps<FlowNode>) {
+  // React Flow passes the measured size and position too; the body depends on
+  // none of them, so measuring or dragging a node does not draw it again.
+  const detail = useStore(selectDetail);
+  return <NodeBody id={id} type={type} data={data} selected={selected} detail={detail} />;
+});
+
+interface NodeBodyProps {
+  id: string;
+  type: string;
+  data: FlowNode['data'];
+  selected: boolean;
+  detail: Detail;
+}
+
+const NodeBody = memo(function NodeBody({ id, type, data, selected, detail }: NodeBodyProps) {
+  const far = detail !== 'full';
+  const Port = detail === 'map' ? StaticHandle : Handle;
   const nodeType = useNodeType(type);
   const run = useNodeRun(id);
   const problems = useGraphStore((s) => s.problemsByNode[id]);
-  const upstream = useGraphStore((s) => upstreamOf(s.edges).get(id) ?? NO_UPSTREAM);
+  // Compared by content: a new edges array (any edge added, removed or selected)
+  // makes new lists, and that must not draw every node again.
+  const upstream = useGraphStore(useShallow((s) => upstreamOf(s.edges).get(id) ?? NO_UPSTREAM));
   const wait = useRunStore((s) => waitKey(s.nodes[id], upstream, s.nodes));
   const waitText = useMemo(() => describeWaitKey(wait, labelOf), [wait]);
   const inputs = useMemo(() => inputHandles(nodeType, type), [nodeType, type]);
@@ -89,6 +158,7 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
         selected ? 'bn--selected' : '',
         problems ? 'bn--problem' : '',
         nodeType ? '' : 'bn--unknown',
+        far ? 'bn--far' : '',
       ].join(' ')}
       data-id={id}
       data-status={status}
@@ -97,18 +167,22 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
     >
       <div className="bn__head">
         <span className="bn__icon" aria-hidden="true">
-          {initials(nodeType?.label ?? type ?? '?')}
+          {far ? null : initials(nodeType?.label ?? type ?? '?')}
         </span>
-        <span className="bn__title">
-          <span className="bn__label" title={data.label}>
-            {data.label || nodeType?.label || type}
+        {detail === 'map' ? null : far ? (
+          <span className="bn__far-label">{data.label || nodeType?.label || type}</span>
+        ) : (
+          <span className="bn__title">
+            <span className="bn__label" title={data.label}>
+              {data.label || nodeType?.label || type}
+            </span>
+            <span className="bn__type">
+              {nodeType?.label ?? `${type} (unknown type)`}
+              {run && run.attempts > 1 ? ` · attempt ${run.attempts}` : ''}
+            </span>
           </span>
-          <span className="bn__type">
-            {nodeType?.label ?? `${type} (unknown type)`}
-            {run && run.attempts > 1 ? ` · attempt ${run.attempts}` : ''}
-          </span>
-        </span>
-        {run && (
+        )}
+        {run && !far && (
           <span className="bn__status" title={status}>
             {status === 'running' ? <Elapsed startedAt={run.started_at} /> : run.duration_ms !== null && (
               <span className="bn__time">{formatDuration(run.duration_ms)}</span>
@@ -127,14 +201,14 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
               <div className="bn__row" key={i}>
                 {input && (
                   <div className="bn__port bn__port--in">
-                    <Handle
+                    <Port
                       type="target"
                       position={Position.Left}
                       id={input.name}
                       className={`handle handle--in${input.many ? ' handle--many' : ''}`}
                       title={input.many ? `${input.label} (takes many edges)` : input.label}
                     />
-                    {!quietName(input, inputs.length, 'in') && (
+                    {!far && !quietName(input, inputs.length, 'in') && (
                       <span className="bn__port-label">
                         {input.label}
                         {input.required ? ' *' : ''}
@@ -144,8 +218,8 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
                 )}
                 {output && (
                   <div className="bn__port bn__port--out">
-                    {!quietName(output, regular.length, 'out') && <span className="bn__port-label">{output.label}</span>}
-                    <Handle type="source" position={Position.Right} id={output.name} className="handle handle--out" title={output.label} />
+                    {!far && !quietName(output, regular.length, 'out') && <span className="bn__port-label">{output.label}</span>}
+                    <Port type="source" position={Position.Right} id={output.name} className="handle handle--out" title={output.label} />
                   </div>
                 )}
               </div>
@@ -156,8 +230,8 @@ export const BatonNode = memo(function BatonNode({ id, type, data, selected }: N
       {errorHandle && (
         <div className={`bn__row bn__row--error${routes ? ' bn__row--routes' : ''}`}>
           <div className="bn__port bn__port--out">
-            <span className="bn__port-label">{routes ? 'error (routed)' : 'error'}</span>
-            <Handle
+            {!far && <span className="bn__port-label">{routes ? 'error (routed)' : 'error'}</span>}
+            <Port
               type="source"
               position={Position.Right}
               id={errorHandle.name}

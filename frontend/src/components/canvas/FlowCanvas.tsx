@@ -2,7 +2,6 @@ import {
   Background,
   BackgroundVariant,
   Controls,
-  MiniMap,
   ReactFlow,
   useReactFlow,
   useStore,
@@ -12,16 +11,19 @@ import {
   type IsValidConnection,
   type NodeTypes,
   type OnError,
+  type Viewport,
 } from '@xyflow/react';
-import { useCallback, useMemo, type DragEvent, type ReactNode } from 'react';
+import { useCallback, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { checkConnection } from '../../lib/connection';
 import { newFlowNode, type FlowEdge, type FlowNode } from '../../lib/graph';
 import { ERROR_HANDLE } from '../../lib/handles';
 import { createIdFactory } from '../../lib/ids';
+import { estimateFitViewport } from '../../lib/viewport';
 import { useCatalogStore } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
 import { toast } from '../../stores/toastStore';
-import { BatonNode } from './BatonNode';
+import { BatonNode, MAP_ZOOM } from './BatonNode';
+import { FlowMiniMap } from './FlowMiniMap';
 import { NoteNode } from './NoteNode';
 
 export const DRAG_MIME = 'application/x-baton-node-type';
@@ -39,6 +41,13 @@ const nodeTypes: NodeTypes = new Proxy({ note: NoteNode } as NodeTypes, {
 });
 
 const defaultEdgeOptions = { interactionWidth: 18 };
+// At map zoom an edge is a hair on screen, too thin to click even with a wide
+// invisible stroke around it; without that stroke there are half as many paths to
+// draw and hit-test.
+const mapEdgeOptions = { interactionWidth: 0 };
+const MIN_ZOOM = 0.05;
+const MAX_ZOOM = 2.5;
+const fitViewOptions = { padding: 0.2, maxZoom: 1 };
 const proOptions = { hideAttribution: false };
 
 const onFlowError: OnError = (code, message) => {
@@ -59,7 +68,31 @@ interface FlowCanvasProps {
   children?: ReactNode;
 }
 
-export function FlowCanvas({ readOnly, children }: FlowCanvasProps) {
+/**
+ * The canvas, opened at a fit-view estimated from the nodes' positions (React Flow
+ * fits again once it has measured them): its first render is at the zoom it ends
+ * with, so a large flow is drawn once, at the level of detail that zoom calls for.
+ */
+export function FlowCanvas(props: FlowCanvasProps) {
+  const paneRef = useRef<HTMLDivElement>(null);
+  const [start, setStart] = useState<Viewport | null>(null);
+  useLayoutEffect(() => {
+    const pane = paneRef.current;
+    if (!pane) return;
+    const { nodes } = useGraphStore.getState();
+    const { byType } = useCatalogStore.getState();
+    setStart(
+      estimateFitViewport(nodes, byType, pane.offsetWidth, pane.offsetHeight, { ...fitViewOptions, minZoom: MIN_ZOOM }),
+    );
+  }, []);
+  return (
+    <div ref={paneRef} className="flow-canvas">
+      {start && <Canvas {...props} start={start} />}
+    </div>
+  );
+}
+
+function Canvas({ readOnly, children, start }: FlowCanvasProps & { start: Viewport }) {
   const nodes = useGraphStore((s) => s.nodes);
   const edges = useGraphStore((s) => s.edges);
   const problemsByEdge = useGraphStore((s) => s.problemsByEdge);
@@ -68,6 +101,7 @@ export function FlowCanvas({ readOnly, children }: FlowCanvasProps) {
   const { screenToFlowPosition } = useReactFlow();
   // Zoomed far out, drop shadows and transitions: cheaper to paint hundreds of nodes.
   const zoomedOut = useStore((s) => s.transform[2] < 0.55);
+  const mapZoom = useStore((s) => s.transform[2] < MAP_ZOOM);
 
   // Presentation only: error routes dashed, edges named by a problem in red.
   const shownEdges = useMemo(
@@ -159,12 +193,13 @@ export function FlowCanvas({ readOnly, children }: FlowCanvasProps) {
       deleteKeyCode={null}
       selectionKeyCode="Shift"
       multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
-      defaultEdgeOptions={defaultEdgeOptions}
+      defaultEdgeOptions={mapZoom ? mapEdgeOptions : defaultEdgeOptions}
       onlyRenderVisibleElements={nodes.length > 150}
-      minZoom={0.05}
-      maxZoom={2.5}
+      minZoom={MIN_ZOOM}
+      maxZoom={MAX_ZOOM}
+      defaultViewport={start}
       fitView
-      fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+      fitViewOptions={fitViewOptions}
       proOptions={proOptions}
       onError={onFlowError}
       data-testid="canvas"
@@ -172,7 +207,7 @@ export function FlowCanvas({ readOnly, children }: FlowCanvasProps) {
     >
       <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
       <Controls showInteractive={false} />
-      <MiniMap pannable zoomable nodeStrokeWidth={2} className="minimap" ariaLabel="Mini map" />
+      <FlowMiniMap />
       {children}
     </ReactFlow>
   );

@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { ReactFlowProvider } from '@xyflow/react';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useCatalogStore } from '../../stores/catalogStore';
@@ -23,16 +23,22 @@ describe('node panel', () => {
     useUiStore.getState().setPanelTab('node');
   });
 
-  it('opens without changing the node', () => {
+  // The forms' code loads in a chunk of its own: they appear a moment after the panel.
+  it('opens without changing the node', async () => {
     panel('n2');
-    expect(screen.getByTestId('config-form')).toBeTruthy();
-    expect(screen.getByTestId('settings-form')).toBeTruthy();
+    expect(screen.getByTestId('node-panel')).toBeTruthy();
+    expect(await screen.findByTestId('config-form')).toBeTruthy();
+    expect(await screen.findByTestId('settings-form')).toBeTruthy();
     expect(selectDirty(useGraphStore.getState())).toBe(false);
   });
 
-  it('edits the config through the generated form, as one undo step while typing', () => {
+  it('edits the config through the generated form, as one undo step while typing', async () => {
     const { container } = panel('n2');
-    const textarea = container.querySelector('textarea') as HTMLTextAreaElement;
+    const textarea = await waitFor(() => {
+      const found = container.querySelector('textarea');
+      if (!found) throw new Error('the form has not loaded yet');
+      return found;
+    });
     expect(textarea.value).toBe('Hi {{ input }}');
     fireEvent.change(textarea, { target: { value: 'Hi {{ input }}!' } });
     fireEvent.change(textarea, { target: { value: 'Hi {{ input }}!!' } });

@@ -5,7 +5,7 @@ import { useNodeType } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
 import { useRunStore } from '../../stores/runStore';
 import { useUiStore } from '../../stores/uiStore';
-import { SchemaForm } from '../forms/SchemaForm';
+import { LazySchemaForm as SchemaForm } from '../forms/LazySchemaForm';
 import { NodeRunInspector } from '../run/NodeRunInspector';
 
 /** Used when the catalog entry carries no settings_schema. */

@@ -25,7 +25,8 @@ from .roles import Capability, role_allows, scopes_allowed
 def check_scopes(role: str | None, scopes: Any, *, team_name: str) -> list[str]:
     """The scopes as a sorted list; refuses unknown ones and those beyond the role."""
     if scopes is None:
-        return list(ALL_SCOPES) if role is None else scopes_allowed(role)
+        allowed = scopes_allowed(role) if role is not None else ALL_SCOPES
+        return [scope for scope in ALL_SCOPES if scope in allowed]
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise ValidationError({"scopes": f"must be a list of: {', '.join(ALL_SCOPES)}"})
     unknown = sorted(set(scopes) - set(ALL_SCOPES))

@@ -239,8 +239,10 @@ def wait_for_run(run_id, timeout: float) -> None:
 
 def run_snapshot(run_id) -> tuple[Run, list[NodeRun]] | None:
     """The run and its nodes as of one instant, with the `seq` of that instant."""
+    # Inside someone else's transaction the isolation level is theirs to choose.
+    nested = connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not nested:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         run = Run.objects.select_related("created_by").filter(pk=run_id).first()

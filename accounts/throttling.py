@@ -69,7 +69,8 @@ class ApiKeyRateThrottle(_WindowThrottle):
 
     def bucket(self, request, view) -> str | None:
         key = request.auth if isinstance(request.auth, ApiKey) else None
-        return None if key is None else f"key:{key.pk}"
+        # The prefix: unique per key and never reused, unlike an id after a rollback.
+        return None if key is None else f"key:{key.prefix}"
 
 
 class TriggerRateThrottle(_WindowThrottle):

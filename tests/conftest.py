@@ -98,7 +98,13 @@ def http_server():
 def worker(django_db_setup, django_db_blocker, http_server):
     """One real Celery worker process for the session. It may reach the test HTTP server
     (and nothing else on loopback)."""
-    process = Worker("worker", BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}").start()
+    process = Worker(
+        "worker",
+        BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}",
+        # Run callbacks retry quickly here (the default waits 10 s, then doubles).
+        BATON_CALLBACK_BACKOFF_SECONDS="0.3",
+        BATON_CALLBACK_MAX_ATTEMPTS="3",
+    ).start()
     yield process
     process.stop()
 
@@ -122,3 +128,4 @@ def _fresh_http_server_state(request):
         server = request.getfixturevalue("http_server")
         server.requests.clear()
         server.counters.clear()
+        server.received.clear()

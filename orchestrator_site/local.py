@@ -160,7 +160,8 @@ class Launcher:
             "beat",
             [
                 sys.executable, "-m", "celery", "-A", "orchestrator_site", "beat",
-                "--loglevel", "INFO",
+                # INFO would log every tick (each BATON_SCHEDULE_TICK_SECONDS).
+                "--loglevel", "WARNING",
                 "--schedule", str(self.data_dir / "celerybeat-schedule"),
             ],
             "beat.log",

@@ -41,7 +41,22 @@ def _error_response(code: str) -> dict[str, Any]:
     return response
 
 
+def _untangle_nullable_any(node: Any) -> None:
+    """drf-spectacular writes a nullable JSON field in OpenAPI 3.1 as oneOf [{}, null]; null
+    matches both branches, so `oneOf` (exactly one) refuses it. `{}` already allows null."""
+    if isinstance(node, dict):
+        one_of = node.get("oneOf")
+        if isinstance(one_of, list) and len(one_of) == 2 and {} in one_of and {"type": "null"} in one_of:
+            del node["oneOf"]
+        for value in node.values():
+            _untangle_nullable_any(value)
+    elif isinstance(node, list):
+        for value in node:
+            _untangle_nullable_any(value)
+
+
 def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    _untangle_nullable_any(result)
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas[ERROR_COMPONENT] = {
         "type": "object",

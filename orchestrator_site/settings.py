@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "orchestrator_site.middleware.BodySizeLimitMiddleware",
+    "orchestrator_site.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -206,9 +207,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "orchestrator_site.parsers.JSONParser",
+        "orchestrator_site.parsers.MultiPartParser",
+        "orchestrator_site.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "orchestrator_site.errors.api_exception_handler",
@@ -226,7 +227,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: JSON Schema proper, which can say that an SSE event's data is JSON.
+    "OAS_VERSION": "3.1.0",
     "PATH_CONVERTER_OVERRIDES": {"id": int, "number": int, "version_ref": str},
+    # The API speaks JSON (DESIGN.md). The form parsers stay on for uploads, but are not
+    # what programs should send: documenting them would invite bodies that Daphne itself
+    # refuses with a bare 400 when malformed, before Django sees them.
+    "PARSER_WHITELIST": ["orchestrator_site.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "orchestrator_site.schema.add_error_responses",

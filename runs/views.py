@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -175,15 +176,39 @@ class NodeResumeView(APIView):
         return Response({"status": "resuming"}, status=status.HTTP_202_ACCEPTED)
 
 
-class EventStreamRenderer(renderers.BaseRenderer):
-    """Lets a client ask for `text/event-stream`; errors still go out as JSON text."""
+# One Server-Sent Event of the stream (each is validated alone): `data` is the event JSON.
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {
+            "type": "string",
+            "enum": ["run.snapshot", "run.status", "node.status", "node.delta", "node.output"],
+        },
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event's seq"},
+        "retry": {"type": "integer"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "type": "object",
+                "properties": {"type": {"type": "string"}, "seq": {"type": "integer"}},
+                "required": ["type", "seq"],
+            },
+        },
+    },
+    "required": ["event", "id", "data"],
+}
 
-    media_type = "text/event-stream"
-    format = "sse"
-    charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data)
+class AnswerInJson(BaseContentNegotiation):
+    """The events view streams `text/event-stream` itself; everything else it answers
+    (errors, 204) is JSON, whatever the client's Accept header asks for."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def parse_last_event_id(request) -> int | None:
@@ -202,7 +227,8 @@ def parse_last_event_id(request) -> int | None:
 
 
 class RunEventsView(APIView):
-    renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = AnswerInJson
 
     @extend_schema(
         parameters=[
@@ -218,7 +244,7 @@ class RunEventsView(APIView):
         ],
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR,
+                SSE_EVENT_SCHEMA,
                 description="`id: <seq>`, `event: <type>`, `data: <event JSON>` per event; "
                 "a `run.snapshot` first unless resuming from the current seq; ends after "
                 "the run has ended",

@@ -76,7 +76,7 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 codes.append("409")
             if method in _BODY_METHODS:
                 codes += ["413", "415"]
-            if operation.get("operationId") in {"flows_runs_create", "hooks_create"}:
+            if operation.get("operationId") in {"api_flows_runs_create", "hooks_create"}:
                 codes.append("422")
             responses = operation.setdefault("responses", {})
             for code in codes:

@@ -79,7 +79,7 @@ class FlowRunsView(generics.ListAPIView):
 
     def get_queryset(self):
         flow = get_flow(self.request, self.kwargs["pk"], Capability.RUNS_READ)
-        return flow.runs.select_related("created_by").order_by("-created_at")
+        return flow.runs.select_related("created_by", "version").order_by("-created_at")
 
     @extend_schema(
         request=StartRunSerializer,

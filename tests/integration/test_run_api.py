@@ -213,8 +213,11 @@ def test_runs_over_the_teams_cap_wait_in_line_and_start_in_order(running, alice,
     flow = make_flow(alice, slow_graph(0.4))
     Team.objects.filter(pk=flow.team_id).update(max_active_runs=1)
     ids = [alice_api.post(f"/api/flows/{flow.id}/runs/", {}, format="json").json()["id"] for _ in range(3)]
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5
     waiting = alice_api.get(f"/api/runs/{ids[2]}/").json()
+    while not waiting["waiting_for_slot"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+        waiting = alice_api.get(f"/api/runs/{ids[2]}/").json()
     assert waiting["status"] == "pending" and waiting["waiting_for_slot"] is True
     assert waiting["nodes"][0]["reason"].endswith("the team's limit of runs in progress is reached")
     runs = [wait_for_run(run_id, timeout=30) for run_id in ids]

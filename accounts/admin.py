@@ -46,7 +46,9 @@ class TeamAdmin(TeamScopedAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
-            services.do_update_team(obj, {name: form.cleaned_data[name] for name in form.changed_data})
+            services.do_update_team(
+                obj, {name: form.cleaned_data[name] for name in form.changed_data}
+            )
         else:
             super().save_model(request, obj, form, change)
 
@@ -104,8 +106,16 @@ class ApiKeyAdmin(TeamScopedAdmin):
     search_fields = ["name", "prefix", "user__username"]
     # Never the hash; keys are made on the site (the secret is shown once, there).
     fields = [
-        "name", "prefix", "user", "team", "scopes", "flows", "expires_at", "last_used_at",
-        "revoked_at", "created_at",
+        "name",
+        "prefix",
+        "user",
+        "team",
+        "scopes",
+        "flows",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "created_at",
     ]
     readonly_fields = fields
     actions = ["revoke"]

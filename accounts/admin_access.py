@@ -50,7 +50,8 @@ class TeamScopedAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         teams = [
-            team for team, role in roles_of(request.user).items()
+            team
+            for team, role in roles_of(request.user).items()
             if role_allows(role, self.read_capability)
         ]
         return queryset.filter(**{f"{self.team_lookup}__in": teams})

@@ -116,7 +116,9 @@ class NewApiKeySerializer(ApiKeySerializer):
 
 class ApiKeyCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
-    team = IdField(required=False, help_text="The team the key acts in (default: your personal team)")
+    team = IdField(
+        required=False, help_text="The team the key acts in (default: your personal team)"
+    )
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=ALL_SCOPES),
         required=False,
@@ -132,7 +134,9 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 class ApiKeyUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ALL_SCOPES), required=False)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ALL_SCOPES), required=False
+    )
     flows = serializers.ListField(
         child=IdField(), required=False, help_text="Flow ids ([]: all the team's flows)"
     )

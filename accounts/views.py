@@ -83,7 +83,8 @@ class TeamDetailView(APIView):
     @extend_schema(responses=TeamDetailSerializer, summary="A team")
     def get(self, request, pk: int):
         team = get_team(request, pk, None)
-        return Response(TeamDetailSerializer(team, context={"roles": access_for(request).roles}).data)
+        roles = access_for(request).roles
+        return Response(TeamDetailSerializer(team, context={"roles": roles}).data)
 
     @extend_schema(
         request=TeamDetailSerializer,
@@ -95,7 +96,8 @@ class TeamDetailView(APIView):
         body = TeamDetailSerializer(team, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         team = services.do_update_team(team, body.validated_data)
-        return Response(TeamDetailSerializer(team, context={"roles": access_for(request).roles}).data)
+        roles = access_for(request).roles
+        return Response(TeamDetailSerializer(team, context={"roles": roles}).data)
 
     @extend_schema(responses={204: None}, summary="Delete a team that has no flows (owners)")
     def delete(self, request, pk: int):

@@ -131,7 +131,12 @@ def diff_graphs(before: dict[str, Any], after: dict[str, Any]) -> GraphDiff:
             else:
                 edges["unchanged"] += 1
     identical = not (
-        nodes["added"] or nodes["removed"] or nodes["changed"] or nodes["moved"]
-        or edges["added"] or edges["removed"] or edges["changed"]
+        nodes["added"]
+        or nodes["removed"]
+        or nodes["changed"]
+        or nodes["moved"]
+        or edges["added"]
+        or edges["removed"]
+        or edges["changed"]
     )
     return {"nodes": nodes, "edges": edges, "identical": identical}

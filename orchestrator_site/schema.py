@@ -46,7 +46,12 @@ def _untangle_nullable_any(node: Any) -> None:
     matches both branches, so `oneOf` (exactly one) refuses it. `{}` already allows null."""
     if isinstance(node, dict):
         one_of = node.get("oneOf")
-        if isinstance(one_of, list) and len(one_of) == 2 and {} in one_of and {"type": "null"} in one_of:
+        if (
+            isinstance(one_of, list)
+            and len(one_of) == 2
+            and {} in one_of
+            and {"type": "null"} in one_of
+        ):
             del node["oneOf"]
         for value in node.values():
             _untangle_nullable_any(value)
@@ -60,7 +65,9 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas[ERROR_COMPONENT] = {
         "type": "object",
-        "properties": {"error": {"type": "string", "description": "What went wrong, in a sentence"}},
+        "properties": {
+            "error": {"type": "string", "description": "What went wrong, in a sentence"}
+        },
         "required": ["error"],
         "additionalProperties": True,
     }

@@ -15,9 +15,23 @@ class RunAdmin(TeamScopedAdmin):
     list_display = ["id", "flow", "team", "status", "trigger", "created_by", "created_at"]
     list_filter = ["status", "trigger"]
     readonly_fields = [
-        "id", "team", "flow", "flow_revision", "version", "parent_run", "status", "trigger",
-        "inputs", "outputs", "error", "usage", "created_by", "created_at", "started_at",
-        "finished_at", "held_at",
+        "id",
+        "team",
+        "flow",
+        "flow_revision",
+        "version",
+        "parent_run",
+        "status",
+        "trigger",
+        "inputs",
+        "outputs",
+        "error",
+        "usage",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "held_at",
     ]
     fields = readonly_fields
     actions = ["cancel"]
@@ -47,8 +61,15 @@ class CallbackDeliveryAdmin(TeamScopedAdmin):
     list_display = ["run", "url", "status", "attempts", "response_status", "next_attempt_at"]
     list_filter = ["status"]
     fields = [
-        "run", "url", "status", "attempts", "response_status", "last_error",
-        "next_attempt_at", "delivered_at", "created_at",
+        "run",
+        "url",
+        "status",
+        "attempts",
+        "response_status",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
     ]
     readonly_fields = fields
 

@@ -12,7 +12,9 @@ class RunsConfig(AppConfig):
         # A run's end frees a slot of its team's cap and makes its callback due. Either can
         # fail (the database or broker away for a moment) without the other being skipped
         # or the worker's task failing: the sweeper finds what was left undone.
-        run_finished.connect(_guarded(limits.on_run_finished), dispatch_uid="runs.limits", weak=False)
+        run_finished.connect(
+            _guarded(limits.on_run_finished), dispatch_uid="runs.limits", weak=False
+        )
         run_finished.connect(
             _guarded(callbacks.on_run_finished), dispatch_uid="runs.callbacks", weak=False
         )
@@ -29,6 +31,8 @@ def _guarded(receiver):
         try:
             receiver(sender, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the sweeper catches up
-            log.warning("%s after run %s failed: %s", receiver.__qualname__, kwargs.get("run_id"), exc)
+            log.warning(
+                "%s after run %s failed: %s", receiver.__qualname__, kwargs.get("run_id"), exc
+            )
 
     return guarded

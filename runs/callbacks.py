@@ -74,8 +74,10 @@ def check_callback_url(value: Any) -> str | None:
         rule.allows(parts.hostname, address, port) for rule in allow_rules()
     ):
         raise ValidationError(
-            {"callback_url": f"{address} is a private or internal address; an administrator "
-             "can allow it with BATON_HTTP_ALLOW"}
+            {
+                "callback_url": f"{address} is a private or internal address; an administrator "
+                "can allow it with BATON_HTTP_ALLOW"
+            }
         )
     return value
 
@@ -195,7 +197,9 @@ def deliver(delivery_id: int) -> str | None:
     response_status = None
     try:
         with guarded_client(timeout=settings.BATON_CALLBACK_TIMEOUT_SECONDS) as client:
-            response = client.post(delivery.url, content=body, headers=headers, follow_redirects=False)
+            response = client.post(
+                delivery.url, content=body, headers=headers, follow_redirects=False
+            )
         response_status = response.status_code
         error = "" if 200 <= response_status < 300 else f"the receiver answered {response_status}"
     except OutboundRefused as exc:
@@ -206,7 +210,11 @@ def deliver(delivery_id: int) -> str | None:
 
 
 def _record(
-    delivery: CallbackDelivery, attempt: int, response_status: int | None, error: str, permanent: bool
+    delivery: CallbackDelivery,
+    attempt: int,
+    response_status: int | None,
+    error: str,
+    permanent: bool,
 ) -> str:
     now = timezone.now()
     changes: dict[str, Any] = {

@@ -17,7 +17,16 @@ class TriggerTokenAdmin(TeamScopedAdmin):
     write_capability = Capability.FLOWS_WRITE
     list_display = ["name", "prefix", "flow", "created_by", "last_used_at", "revoked_at"]
     # Never the hash; tokens are made on the site (the secret is shown once, there).
-    fields = ["name", "prefix", "flow", "version", "created_by", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "name",
+        "prefix",
+        "flow",
+        "version",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     readonly_fields = fields
     actions = ["revoke"]
 
@@ -72,8 +81,17 @@ class ScheduleAdmin(TeamScopedAdmin):
     list_display = ["flow", "name", "cron", "timezone", "enabled", "next_fire_at", "last_fired_at"]
     list_filter = ["enabled"]
     fields = [
-        "flow", "name", "cron", "timezone", "inputs", "version", "enabled", "next_fire_at",
-        "last_fired_at", "last_run", "last_error",
+        "flow",
+        "name",
+        "cron",
+        "timezone",
+        "inputs",
+        "version",
+        "enabled",
+        "next_fire_at",
+        "last_fired_at",
+        "last_run",
+        "last_error",
     ]
     readonly_fields = ["flow", "next_fire_at", "last_fired_at", "last_run", "last_error"]
 

@@ -44,7 +44,9 @@ class TriggerToken(models.Model):
         return f"{self.name} ({self.prefix}…) of {self.flow_id}"
 
     @classmethod
-    def issue(cls, flow, name: str, *, user, version: int | None = None) -> tuple[TriggerToken, str]:
+    def issue(
+        cls, flow, name: str, *, user, version: int | None = None
+    ) -> tuple[TriggerToken, str]:
         """Create a token; the raw token is returned once and never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
@@ -105,4 +107,6 @@ class Schedule(models.Model):
 
     @property
     def is_due(self) -> bool:
-        return self.enabled and self.next_fire_at is not None and self.next_fire_at <= timezone.now()
+        return (
+            self.enabled and self.next_fire_at is not None and self.next_fire_at <= timezone.now()
+        )

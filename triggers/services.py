@@ -38,7 +38,9 @@ def check_version_number(flow: Flow, number: int | None) -> int | None:
 # --- Trigger URLs -------------------------------------------------------------------------------
 
 
-def do_create_trigger(flow: Flow, *, user, name: str, version: int | None) -> tuple[TriggerToken, str]:
+def do_create_trigger(
+    flow: Flow, *, user, name: str, version: int | None
+) -> tuple[TriggerToken, str]:
     return TriggerToken.issue(flow, name, user=user, version=check_version_number(flow, version))
 
 
@@ -103,7 +105,10 @@ def check_cron(expression: Any) -> str:
     if expression.startswith("@"):
         if expression not in CRON_MACROS:
             raise ValidationError(
-                {"cron": f"unknown macro {expression!r}; use one of {', '.join(sorted(CRON_MACROS))}"}
+                {
+                    "cron": f"unknown macro {expression!r}; use one of "
+                    + ", ".join(sorted(CRON_MACROS))
+                }
             )
     elif len(expression.split(" ")) != 5:
         raise ValidationError(

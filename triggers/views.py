@@ -24,7 +24,9 @@ from .serializers import (
 
 def get_trigger(request, pk: int, trigger_id: int, capability: str) -> TriggerToken:
     flow = get_flow(request, pk, capability)
-    token = TriggerToken.objects.filter(flow=flow, pk=trigger_id).select_related("created_by").first()
+    token = (
+        TriggerToken.objects.filter(flow=flow, pk=trigger_id).select_related("created_by").first()
+    )
     if token is None:
         raise Http404("no such trigger")
     return token
@@ -61,15 +63,21 @@ class TriggerListView(APIView):
             version=body.validated_data.get("version"),
         )
         context = {"raw_token": raw, "url": request.build_absolute_uri(f"/hooks/{raw}/")}
-        return Response(NewTriggerSerializer(token, context=context).data, status=status.HTTP_201_CREATED)
+        return Response(
+            NewTriggerSerializer(token, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 class TriggerDetailView(APIView):
     @extend_schema(responses=TriggerSerializer, summary="One trigger URL (never its secret)")
     def get(self, request, pk: int, trigger_id: int):
-        return Response(TriggerSerializer(get_trigger(request, pk, trigger_id, Capability.FLOWS_READ)).data)
+        return Response(
+            TriggerSerializer(get_trigger(request, pk, trigger_id, Capability.FLOWS_READ)).data
+        )
 
-    @extend_schema(responses={204: None}, summary="Revoke a trigger URL: it answers 404 from now on")
+    @extend_schema(
+        responses={204: None}, summary="Revoke a trigger URL: it answers 404 from now on"
+    )
     def delete(self, request, pk: int, trigger_id: int):
         services.do_revoke_trigger(get_trigger(request, pk, trigger_id, Capability.FLOWS_WRITE))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -156,7 +164,9 @@ class ScheduleListView(APIView):
 class ScheduleDetailView(APIView):
     @extend_schema(responses=ScheduleSerializer, summary="One schedule")
     def get(self, request, pk: int, schedule_id: int):
-        return Response(ScheduleSerializer(get_schedule(request, pk, schedule_id, Capability.FLOWS_READ)).data)
+        return Response(
+            ScheduleSerializer(get_schedule(request, pk, schedule_id, Capability.FLOWS_READ)).data
+        )
 
     @extend_schema(
         request=ScheduleSerializer, responses=ScheduleSerializer, summary="Change a schedule"

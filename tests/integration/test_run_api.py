@@ -9,7 +9,6 @@ import json
 import threading
 import time
 
-import pytest
 from django.db import connection
 from django.utils import timezone
 

@@ -60,6 +60,20 @@ def bob_team(bob) -> Team:
     return personal_team(bob)
 
 
+def settle_runs(timeout: float = 3.0) -> None:
+    import time
+
+    from runs import engine, scheduler
+    from runs.models import NodeRun, Run
+
+    for run_id in Run.objects.filter(status__in=engine.ACTIVE_RUN_STATUSES).values_list("pk", flat=True):
+        scheduler.cancel_run(str(run_id), by="the test's end")
+    deadline = time.monotonic() + timeout
+    busy = NodeRun.objects.filter(status__in=[engine.QUEUED, engine.RUNNING])
+    while busy.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def join(user, team: Team, role: str) -> Membership:
     return Membership.objects.create(user=user, team=team, role=role)
 
@@ -111,8 +125,11 @@ def worker(django_db_setup, django_db_blocker, http_server):
 
 @pytest.fixture
 def running(worker, transactional_db):
-    """For tests that start runs: a worker, and a database whose commits it can see."""
-    return worker
+    """For tests that start runs: a worker, and a database whose commits it can see. Runs a
+    test leaves going are cancelled afterwards, so the worker is not in the middle of one
+    while the tables are emptied (PostgreSQL's TRUNCATE can deadlock with it)."""
+    yield worker
+    settle_runs()
 
 
 @pytest.fixture(scope="session")

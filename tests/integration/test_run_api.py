@@ -237,6 +237,7 @@ def test_child_runs_neither_count_nor_wait(running, alice):
     assert wait_for_run(child, timeout=10).status == engine.SUCCEEDED
     assert Run.objects.get(pk=parent.pk).status in engine.ACTIVE_RUN_STATUSES
     assert limits.active_count(flow.team_id) == 1
+    api_client(alice).post(f"/api/runs/{parent.id}/cancel/")
 
 
 def test_the_sweeper_releases_held_runs_when_the_cap_is_lifted(running, alice):

@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test bench web worker install editor editor-deps check-python clean
+.PHONY: run test bench web worker beat install editor editor-deps check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Baton needs Python 3.11 or newer (found %s); set PYTHON=python3.12 or similar" % sys.version.split()[0])'
@@ -49,6 +49,11 @@ web: install editor
 
 worker: install
 	$(VENV)/bin/celery -A orchestrator_site worker --loglevel INFO --without-gossip --without-mingle
+
+# Exactly one beat process per installation: it sends the tick that fires due schedules
+# (a second one would only send duplicate ticks; firings are compare-and-set, never doubled).
+beat: install
+	$(VENV)/bin/celery -A orchestrator_site beat --loglevel INFO
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist test-artifacts

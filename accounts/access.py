@@ -15,7 +15,7 @@ from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
 from .models import ApiKey, Membership
-from .roles import SCOPES_FOR_CAPABILITY, role_allows
+from .roles import SCOPES_FOR_CAPABILITY, keys_may, role_allows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -84,7 +84,19 @@ class Access:
         if not role_allows(role, capability):
             raise PermissionDenied(f"your role in this team ({role}) does not allow {capability}")
         if not self.key_allows(capability):
+            if not keys_may(capability):
+                raise PermissionDenied(
+                    f"API keys may not do {capability} (members, keys, credentials and team "
+                    "settings are managed by people signed in to the site)"
+                )
             raise PermissionDenied(f"this API key's scopes do not allow {capability}")
+        return role
+
+    def check_member(self, team_id: int, *, what: str = "team") -> str:
+        """The caller's role in the team; 404 when they are not in it."""
+        role = self.role_in(team_id)
+        if role is None:
+            raise Http404(f"no such {what}")
         return role
 
     def check_flow(self, flow, capability: str) -> None:

@@ -21,10 +21,21 @@ class Capability:
     CREDENTIALS_USE = "credentials.use"
     CREDENTIALS_MANAGE = "credentials.manage"
     KNOWLEDGE_WRITE = "knowledge.write"
+    # Seeing the team's members; every member may.
+    TEAM_READ = "team.read"
+    # Creating API keys for oneself in the team (their scopes capped by the role, see
+    # SCOPE_NEEDS); every member may.
+    API_KEYS_CREATE = "api_keys.create"
+    # Members, roles, the team's settings and webhook secret, everyone's keys.
     TEAM_MANAGE = "team.manage"
 
 
-_VIEWER = {Capability.FLOWS_READ, Capability.RUNS_READ}
+_VIEWER = {
+    Capability.FLOWS_READ,
+    Capability.RUNS_READ,
+    Capability.TEAM_READ,
+    Capability.API_KEYS_CREATE,
+}
 _RUNNER = _VIEWER | {Capability.RUNS_START, Capability.RUNS_CANCEL}
 _EDITOR = _RUNNER | {
     Capability.FLOWS_WRITE,
@@ -56,3 +67,21 @@ SCOPES_FOR_CAPABILITY: dict[str, frozenset[str]] = {
     Capability.RUNS_START: frozenset({"runs:write"}),
     Capability.RUNS_CANCEL: frozenset({"runs:write"}),
 }
+
+# What a scope lets a key do, as the capability its creator's role must hold to grant it: a
+# key never carries more than the role of the person who made it (and since each request
+# checks the role again, a key loses what its user's role loses).
+SCOPE_NEEDS: dict[str, str] = {
+    "flows:read": Capability.FLOWS_READ,
+    "runs:write": Capability.RUNS_START,
+    "flows:write": Capability.FLOWS_WRITE,
+}
+
+
+def scopes_allowed(role: str | None) -> list[str]:
+    return [scope for scope, capability in SCOPE_NEEDS.items() if role_allows(role, capability)]
+
+
+def keys_may(capability: str) -> bool:
+    """Whether any API key may ever do this (team, key and credential management: never)."""
+    return capability in SCOPES_FOR_CAPABILITY

@@ -35,3 +35,35 @@ class Flow(models.Model):
     @property
     def node_count(self) -> int:
         return len((self.graph or EMPTY_GRAPH).get("nodes", []))
+
+
+class FlowVersion(models.Model):
+    """A published, numbered and immutable copy of a flow's graph.
+
+    API and webhook runs use the latest one unless told otherwise; the draft (Flow.graph)
+    keeps changing in the editor without touching what programs run.
+    """
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    note = models.TextField(blank=True, default="")
+    graph = models.JSONField()
+    # The draft's revision this version was published from.
+    flow_revision = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "number"], name="one_version_number_per_flow")
+        ]
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"{self.flow} v{self.number}"
+
+    @property
+    def node_count(self) -> int:
+        return len((self.graph or EMPTY_GRAPH).get("nodes", []))

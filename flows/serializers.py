@@ -1,11 +1,23 @@
 from rest_framework import serializers
 
-from orchestrator_site.fields import StrictCharField
+from orchestrator_site.fields import IdField, StrictCharField
 
-from .models import Flow
+from .models import Flow, FlowVersion
 
 
-class FlowListSerializer(serializers.ModelSerializer):
+class LatestVersionMixin(serializers.Serializer):
+    latest_version = serializers.SerializerMethodField(
+        help_text="The number of the latest published version (null: none yet); API and "
+        "webhook runs run it"
+    )
+
+    def get_latest_version(self, flow) -> int | None:
+        if hasattr(flow, "latest_version_number"):
+            return flow.latest_version_number
+        return flow.versions.order_by("-number").values_list("number", flat=True).first()
+
+
+class FlowListSerializer(LatestVersionMixin, serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     node_count = serializers.IntegerField(read_only=True)
@@ -13,18 +25,18 @@ class FlowListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Flow
         fields = [
-            "id", "team", "name", "description", "revision", "node_count",
+            "id", "team", "name", "description", "revision", "node_count", "latest_version",
             "created_by", "updated_by", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
 
-class FlowSerializer(serializers.ModelSerializer):
+class FlowSerializer(LatestVersionMixin, serializers.ModelSerializer):
     name = StrictCharField(max_length=200)
     description = StrictCharField(required=False, allow_blank=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    team = serializers.IntegerField(source="team_id", required=False)
+    team = IdField(source="team_id", required=False)
     graph = serializers.JSONField(required=False)
     revision = serializers.IntegerField(
         required=False,
@@ -35,10 +47,92 @@ class FlowSerializer(serializers.ModelSerializer):
     class Meta:
         model = Flow
         fields = [
-            "id", "team", "name", "description", "graph", "revision",
+            "id", "team", "name", "description", "graph", "revision", "latest_version",
             "created_by", "updated_by", "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_by", "updated_by", "created_at", "updated_at"]
+
+
+class FlowCopySerializer(serializers.Serializer):
+    team = IdField(required=False, help_text="The team to copy into (default: the flow's own team)")
+    name = StrictCharField(max_length=200, required=False)
+
+
+class FlowVersionListSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    node_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = FlowVersion
+        fields = ["number", "note", "flow_revision", "node_count", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class FlowVersionSerializer(FlowVersionListSerializer):
+    class Meta(FlowVersionListSerializer.Meta):
+        fields = ["flow", *FlowVersionListSerializer.Meta.fields, "graph"]
+        read_only_fields = fields
+
+
+class PublishSerializer(serializers.Serializer):
+    note = StrictCharField(required=False, allow_blank=True, max_length=5000)
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The draft revision you mean to publish; another one answers 409",
+    )
+
+
+class RestoreSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The draft revision your restore is based on; an older one answers 409",
+    )
+
+
+class DiffSideSerializer(serializers.Serializer):
+    version = serializers.IntegerField(allow_null=True, help_text="null: the draft")
+    revision = serializers.IntegerField()
+    label = serializers.CharField()
+
+
+class ChangeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text="e.g. type, data.config, data.label, position"
+    )
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+
+
+class NodesDiffSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.JSONField())
+    removed = serializers.ListField(child=serializers.JSONField())
+    changed = ChangeSerializer(many=True)
+    moved = serializers.ListField(
+        child=serializers.CharField(), help_text="Ids of nodes whose only change is position"
+    )
+    unchanged = serializers.IntegerField()
+
+
+class EdgesDiffSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.JSONField())
+    removed = serializers.ListField(child=serializers.JSONField())
+    changed = ChangeSerializer(many=True)
+    unchanged = serializers.IntegerField()
+
+
+class GraphDiffSerializer(serializers.Serializer):
+    # "from" is a Python keyword: declared below.
+    to = DiffSideSerializer()
+    nodes = NodesDiffSerializer()
+    edges = EdgesDiffSerializer()
+    identical = serializers.BooleanField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"from": DiffSideSerializer(), **fields}
 
 
 class GraphBodySerializer(serializers.Serializer):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from rest_framework.exceptions import ValidationError
 
 from orchestrator_site.errors import Conflict, GraphInvalid
 
+from .diff import GraphDiff, diff_graphs
 from .graph import check_graph
-from .models import Flow
+from .models import Flow, FlowVersion
 
 
 def check_graph_or_raise(graph: Any) -> dict[str, Any]:
@@ -50,20 +53,123 @@ def do_update_flow(
                 updated_by=who,
                 updated_at=current.updated_at.isoformat(),
             )
+        moving = "team_id" in changes and changes["team_id"] != current.team_id
         for field, value in changes.items():
             setattr(current, field, value)
         current.revision += 1
         current.updated_by = user
         current.save()
+        if moving:
+            # Keys of the old team that were limited to this flow lose it with the move.
+            stale = current.api_keys.exclude(team_id=current.team_id).exclude(team__isnull=True)
+            current.api_keys.remove(*stale)
     return current
 
 
 def do_duplicate_flow(flow: Flow, *, user, team=None, name: str | None = None) -> Flow:
+    """A new flow with this one's draft (its versions, runs and triggers stay behind)."""
+    team = team or flow.team
+    if not name:
+        name = flow.name if team.pk != flow.team_id else f"{flow.name} (copy)"
     return Flow.objects.create(
-        team=team or flow.team,
-        name=name or f"{flow.name} (copy)",
+        team=team,
+        name=name[:200],
         description=flow.description,
         graph=flow.graph,
         created_by=user,
         updated_by=user,
     )
+
+
+# --- Versions -------------------------------------------------------------------------------
+
+
+def latest_version(flow: Flow) -> FlowVersion | None:
+    return FlowVersion.objects.filter(flow=flow).order_by("-number").first()
+
+
+def get_version(flow: Flow, number: int) -> FlowVersion | None:
+    return FlowVersion.objects.filter(flow=flow, number=number).first()
+
+
+def do_publish_version(
+    flow: Flow, *, user, note: str, based_on_revision: int | None
+) -> FlowVersion:
+    """Freeze the saved draft as the next numbered version. With `based_on_revision`, a
+    draft saved by someone else since the publisher last saw it answers 409, so nobody
+    publishes what they have not seen."""
+    with transaction.atomic():
+        current = Flow.objects.select_for_update(of=("self",)).select_related("updated_by").get(
+            pk=flow.pk
+        )
+        if based_on_revision is not None and based_on_revision != current.revision:
+            who = current.updated_by.get_username() if current.updated_by else "someone"
+            raise Conflict(
+                f"{who} saved this flow at {current.updated_at.isoformat()} (revision "
+                f"{current.revision}); you are publishing revision {based_on_revision}",
+                revision=current.revision,
+                updated_by=who,
+                updated_at=current.updated_at.isoformat(),
+            )
+        graph = check_graph_or_raise(current.graph)
+        last = FlowVersion.objects.filter(flow=current).aggregate(last=Max("number"))["last"]
+        try:
+            with transaction.atomic():
+                return FlowVersion.objects.create(
+                    flow=current,
+                    number=(last or 0) + 1,
+                    note=note,
+                    graph=graph,
+                    flow_revision=current.revision,
+                    created_by=user,
+                )
+        except IntegrityError:  # only without a row lock (SQLite serializes anyway)
+            raise Conflict("another version was published at the same moment; try again") from None
+
+
+def do_restore_version(
+    flow: Flow, version: FlowVersion, *, user, based_on_revision: int | None
+) -> Flow:
+    """Make the draft equal to the version (a new revision; the draft history goes on)."""
+    return do_update_flow(
+        flow, user=user, changes={"graph": version.graph}, based_on_revision=based_on_revision
+    )
+
+
+def parse_version_ref(value: str) -> int | None:
+    """A version number, or None for the draft ("draft")."""
+    if value == "draft":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationError(
+            {"version": f"must be a version number or 'draft', not {value!r}"}
+        ) from None
+    if number < 1:
+        raise ValidationError({"version": "version numbers start at 1"})
+    return number
+
+
+def check_side(flow: Flow, value: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The graph one side of a comparison names, and how to label that side."""
+    number = parse_version_ref(value)
+    if number is None:
+        return flow.graph, {"version": None, "revision": flow.revision, "label": "draft"}
+    version = get_version(flow, number)
+    if version is None:
+        from django.http import Http404
+
+        raise Http404(f"the flow has no version {number}")
+    return version.graph, {
+        "version": version.number,
+        "revision": version.flow_revision,
+        "label": f"version {version.number}",
+    }
+
+
+def compare(flow: Flow, before: str, after: str) -> dict[str, Any]:
+    old_graph, old_side = check_side(flow, before)
+    new_graph, new_side = check_side(flow, after)
+    diff: GraphDiff = diff_graphs(old_graph, new_graph)
+    return {"from": old_side, "to": new_side, **diff}

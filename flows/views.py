@@ -1,4 +1,6 @@
+from django.db.models import Max
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -9,16 +11,23 @@ from accounts.access import access_for
 from accounts.models import Team
 from accounts.roles import Capability
 from accounts.services import personal_team
+from orchestrator_site.fields import ID_MAX
 
 from . import services
 from .graph import check_graph
-from .models import Flow
+from .models import Flow, FlowVersion
 from .nodes import described_catalog
 from .serializers import (
+    FlowCopySerializer,
     FlowListSerializer,
     FlowSerializer,
+    FlowVersionListSerializer,
+    FlowVersionSerializer,
     GraphBodySerializer,
+    GraphDiffSerializer,
     NodeTypeSerializer,
+    PublishSerializer,
+    RestoreSerializer,
     ValidationResultSerializer,
 )
 
@@ -41,9 +50,12 @@ def query_int(request, name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValidationError({name: f"must be a whole number, not {value!r}"}) from None
+    if not 0 <= number <= ID_MAX:
+        raise ValidationError({name: f"must be between 0 and {ID_MAX}"})
+    return number
 
 
 class NodeTypeListView(APIView):
@@ -61,7 +73,11 @@ class FlowListView(generics.ListCreateAPIView):
         return FlowListSerializer if self.request.method == "GET" else FlowSerializer
 
     def get_queryset(self):
-        flows = visible_flows(self.request).select_related("created_by", "updated_by")
+        flows = (
+            visible_flows(self.request)
+            .select_related("created_by", "updated_by")
+            .annotate(latest_version_number=Max("versions__number"))
+        )
         team = query_int(self.request, "team")
         if team is not None:
             flows = flows.filter(team_id=team)
@@ -132,3 +148,103 @@ class FlowValidateView(APIView):
         graph = body["graph"] if "graph" in body else flow.graph
         check = check_graph(graph)
         return Response({"valid": check.valid, "errors": check.errors})
+
+
+class FlowCopyView(APIView):
+    @extend_schema(
+        request=FlowCopySerializer,
+        responses={201: FlowSerializer},
+        summary="Copy a flow's draft into one of your teams (or its own)",
+    )
+    def post(self, request, pk: int):
+        # Reading the source is enough: whoever may read a flow may already export it.
+        flow = get_flow(request, pk, Capability.FLOWS_READ)
+        body = FlowCopySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        team_id = body.validated_data.get("team", flow.team_id)
+        access_for(request).check_team(team_id, Capability.FLOWS_WRITE, what="team")
+        copy = services.do_duplicate_flow(
+            flow,
+            user=request.user,
+            team=Team.objects.get(pk=team_id),
+            name=body.validated_data.get("name"),
+        )
+        return Response(FlowSerializer(copy).data, status=status.HTTP_201_CREATED)
+
+
+def get_version(flow: Flow, number: int) -> FlowVersion:
+    version = services.get_version(flow, number)
+    if version is None:
+        raise Http404(f"the flow has no version {number}")
+    return version
+
+
+class FlowVersionListView(generics.ListAPIView):
+    serializer_class = FlowVersionListSerializer
+
+    def get_queryset(self):
+        flow = get_flow(self.request, self.kwargs["pk"], Capability.FLOWS_READ)
+        return flow.versions.select_related("created_by").order_by("-number")
+
+    @extend_schema(
+        request=PublishSerializer,
+        responses={201: FlowVersionSerializer},
+        summary="Publish the saved draft as the next numbered version",
+    )
+    def post(self, request, pk: int):
+        flow = get_flow(request, pk, Capability.FLOWS_WRITE)
+        body = PublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = services.do_publish_version(
+            flow,
+            user=request.user,
+            note=body.validated_data.get("note", ""),
+            based_on_revision=body.validated_data.get("revision"),
+        )
+        return Response(FlowVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class FlowVersionDetailView(APIView):
+    @extend_schema(responses=FlowVersionSerializer, summary="One published version, with its graph")
+    def get(self, request, pk: int, number: int):
+        flow = get_flow(request, pk, Capability.FLOWS_READ)
+        return Response(FlowVersionSerializer(get_version(flow, number)).data)
+
+
+class FlowVersionRestoreView(APIView):
+    @extend_schema(
+        request=RestoreSerializer,
+        responses=FlowSerializer,
+        summary="Make the draft equal to this version (raises the draft's revision)",
+    )
+    def post(self, request, pk: int, number: int):
+        flow = get_flow(request, pk, Capability.FLOWS_WRITE)
+        body = RestoreSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        flow = services.do_restore_version(
+            flow,
+            get_version(flow, number),
+            user=request.user,
+            based_on_revision=body.validated_data.get("revision"),
+        )
+        return Response(FlowSerializer(flow).data)
+
+
+_SIDE = "A version number, or `draft` for the saved draft"
+
+
+class FlowVersionDiffView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", OpenApiTypes.STR, OpenApiParameter.PATH, description=_SIDE,
+                             pattern="^([0-9]+|draft)$"),
+            OpenApiParameter("after", OpenApiTypes.STR, OpenApiParameter.PATH, description=_SIDE,
+                             pattern="^([0-9]+|draft)$"),
+        ],
+        responses=GraphDiffSerializer,
+        summary="Compare two versions (or a version and the draft): nodes and edges added, "
+        "removed, changed",
+    )
+    def get(self, request, pk: int, before: str, after: str):
+        flow = get_flow(request, pk, Capability.FLOWS_READ)
+        return Response(services.compare(flow, before, after))

@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
 
 app = Celery("orchestrator_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["runs", "knowledge"])
+app.autodiscover_tasks(["runs", "knowledge", "triggers"])
 # Celery's Django fixup closes the database connection around every task unless this is
 # set; reconnecting to PostgreSQL costs more than a whole node step.
 app.conf.CELERY_DB_REUSE_MAX = 500

@@ -81,3 +81,31 @@ def env_json(name: str, default: Any) -> Any:
     if isinstance(default, dict) and not isinstance(parsed, dict):
         raise ImproperlyConfigured(f"{name} must be a JSON object")
     return parsed
+_PERIODS = {
+    "s": 1, "sec": 1, "second": 1,
+    "m": 60, "min": 60, "minute": 60,
+    "h": 3600, "hour": 3600,
+    "d": 86400, "day": 86400,
+}
+
+
+def parse_rate(text: str) -> tuple[int, int]:
+    """"600/minute" → (600, 60): requests allowed per period of seconds."""
+    count, _, period = text.strip().partition("/")
+    number = int(count)
+    unit = period.strip().lower()
+    seconds = _PERIODS[unit] if unit in _PERIODS else _PERIODS[unit.removesuffix("s")]
+    if number < 1:
+        raise ValueError("the count must be at least 1")
+    return number, seconds
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    value = os.environ.get(name) or default
+    try:
+        return parse_rate(value)
+    except (ValueError, KeyError):
+        raise ImproperlyConfigured(
+            f"{name} must look like 600/minute (a number, then second, minute, hour or day), "
+            f"not {value!r}"
+        ) from None

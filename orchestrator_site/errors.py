@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -66,6 +67,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, Conflict):
         body.update(exc.extra)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        body["retry_after"] = int(exc.wait) + 1
+        body["retry_after"] = math.ceil(exc.wait)
     response.data = body
     return response

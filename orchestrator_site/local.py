@@ -1,4 +1,5 @@
-"""Local mode: `make run` starts Redis, a Celery worker and Daphne, and stops them on Ctrl-C.
+"""Local mode: `make run` starts Redis, a Celery worker, Celery beat and Daphne, and stops
+them on Ctrl-C.
 
 Everything lives in the data dir (BATON_DATA_DIR, default ./var): the SQLite database,
 Redis's append-only file, logs, the generated secret key and the demo password. A second
@@ -210,6 +211,17 @@ class Launcher:
                 "--concurrency", os.environ.get("BATON_WORKER_CONCURRENCY", "2"),
             ],
             "worker.log",
+        )
+        # Celery beat sends the schedule tick (triggers.fire_due_schedules) to the worker.
+        self.start(
+            "beat",
+            [
+                sys.executable, "-m", "celery", "-A", "orchestrator_site", "beat",
+                # INFO would log every tick (each BATON_SCHEDULE_TICK_SECONDS).
+                "--loglevel", "WARNING",
+                "--schedule", str(self.data_dir / "celerybeat-schedule"),
+            ],
+            "beat.log",
         )
         self.start(
             "web",

@@ -40,3 +40,19 @@ def too_large(limit: int) -> JsonResponse:
     return JsonResponse(
         {"error": f"the request body is larger than the limit of {limit} bytes"}, status=413
     )
+
+
+class RefuseNulMiddleware:
+    """Answer 400 to a URL carrying a NUL character (%00) in its path or query: no view
+    could use it, and PostgreSQL refuses it in any query it would reach."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return JsonResponse({"error": "the URL contains a NUL character (%00)"}, status=400)
+        return self.get_response(request)

@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_float, env_int, env_json, env_list, env_str
+from .env import env_bool, env_float, env_int, env_json, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BATON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -100,10 +100,12 @@ INSTALLED_APPS = [
     "flows",
     "runs",
     "knowledge",
+    "triggers",
 ]
 
 MIDDLEWARE = [
     "orchestrator_site.middleware.BodySizeLimitMiddleware",
+    "orchestrator_site.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -224,15 +226,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "orchestrator_site.parsers.JSONParser",
+        "orchestrator_site.parsers.MultiPartParser",
+        "orchestrator_site.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "orchestrator_site.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "orchestrator_site.pagination.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiKeyRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baton API",
@@ -248,6 +251,27 @@ SPECTACULAR_SETTINGS = {
         "NodeStatusEnum": "runs.models.NodeRun.STATUS_CHOICES",
         "DocumentStatusEnum": "knowledge.models.Document.STATUS_CHOICES",
     },
+    # 3.1: JSON Schema proper, which can say that an SSE event's data is JSON.
+    "OAS_VERSION": "3.1.0",
+    "PATH_CONVERTER_OVERRIDES": {"id": int, "number": int, "version_ref": str},
+    # The API speaks JSON (DESIGN.md). The form parsers stay on for uploads, but are not
+    # what programs should send: documenting them would invite bodies that Daphne itself
+    # refuses with a bare 400 when malformed, before Django sees them.
+    "PARSER_WHITELIST": ["orchestrator_site.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orchestrator_site.schema.add_error_responses",
+    ],
+}
+
+# Shared by every web process: the request counters of API key throttling.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("BATON_CHANNEL_PREFIX", "baton"),
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -284,6 +308,9 @@ if env_str("BATON_BROKER_KEYPREFIX"):
     # Lets several Baton installations (or test sessions) share one Redis database.
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("BATON_BROKER_KEYPREFIX")
 CELERY_WORKER_CONCURRENCY = env_int("BATON_WORKER_CONCURRENCY", 2, minimum=1)
+# Celery beat (one process: `make beat` in queue mode; `make run` starts it in local mode)
+# sends the schedule tick; a tick nobody took in time is dropped, the next one does its work.
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- The run engine -------------------------------------------------------------------------
 # How long a worker's claim on a running node lasts without a heartbeat.
@@ -356,6 +383,28 @@ BATON_CODE_TIMEOUT_MAX = env_float("BATON_CODE_TIMEOUT_MAX", 120.0)
 BATON_CODE_MEMORY_MB = env_int("BATON_CODE_MEMORY_MB", 512, minimum=64)
 # Sub-flows may start sub-flows, down to this depth (a flow calling itself stops here).
 BATON_MAX_CHILD_DEPTH = env_int("BATON_MAX_CHILD_DEPTH", 5, minimum=1)
+# --- The run API ------------------------------------------------------------------------------
+# Requests a single API key may make, as "<number>/<second|minute|hour|day>"; over it, 429
+# with Retry-After. Requests from the editor (a signed-in session) are not limited.
+BATON_API_KEY_RATE = env_rate("BATON_API_KEY_RATE", "600/minute")
+# The same limit for each trigger URL (POST /hooks/<token>/).
+BATON_TRIGGER_RATE = env_rate("BATON_TRIGGER_RATE", "120/minute")
+# Run callbacks: attempts in all, the first retry's delay (doubling after each failure, at
+# most an hour), and how long one attempt may take.
+BATON_CALLBACK_MAX_ATTEMPTS = env_int("BATON_CALLBACK_MAX_ATTEMPTS", 8, minimum=1)
+BATON_CALLBACK_BACKOFF_SECONDS = env_float("BATON_CALLBACK_BACKOFF_SECONDS", 10.0)
+BATON_CALLBACK_TIMEOUT_SECONDS = env_float("BATON_CALLBACK_TIMEOUT_SECONDS", 10.0)
+# How often Celery beat looks for schedules that are due (cron has minute precision).
+BATON_SCHEDULE_TICK_SECONDS = env_float("BATON_SCHEDULE_TICK_SECONDS", 10.0)
+CELERY_BEAT_SCHEDULE = {
+    "fire-due-schedules": {
+        "task": "triggers.fire_due_schedules",
+        "schedule": BATON_SCHEDULE_TICK_SECONDS,
+        "options": {"expires": BATON_SCHEDULE_TICK_SECONDS * 3},
+    }
+}
+# Server-Sent Events: a comment line this often keeps proxies from closing a quiet stream.
+BATON_SSE_KEEPALIVE_SECONDS = env_float("BATON_SSE_KEEPALIVE_SECONDS", 15.0)
 
 BATON_DEMO_PASSWORD = env_str("BATON_DEMO_PASSWORD")
 

@@ -26,6 +26,12 @@ def editor_page(request, **kwargs):
     return render(request, "placeholder.html", status=200)
 
 
+def not_found(request, exception=None):
+    if request.path.startswith(("/api/", "/hooks/")):
+        return JsonResponse({"error": "no such API path"}, status=404)
+    return HttpResponse("Not found", status=404, content_type="text/plain; charset=utf-8")
+
+
 @require_GET
 def health(request):
     checks: dict[str, dict] = {}

@@ -7,3 +7,33 @@ class RunsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import children  # noqa: F401 - connects the run_finished receiver
+        from . import callbacks, limits
+        from .signals import run_finished
+
+        # A run's end frees a slot of its team's cap and makes its callback due. Either can
+        # fail (the database or broker away for a moment) without the other being skipped
+        # or the worker's task failing: the sweeper finds what was left undone.
+        run_finished.connect(
+            _guarded(limits.on_run_finished), dispatch_uid="runs.limits", weak=False
+        )
+        run_finished.connect(
+            _guarded(callbacks.on_run_finished), dispatch_uid="runs.callbacks", weak=False
+        )
+
+
+def _guarded(receiver):
+    import functools
+    import logging
+
+    log = logging.getLogger(receiver.__module__)
+
+    @functools.wraps(receiver)
+    def guarded(sender, **kwargs) -> None:
+        try:
+            receiver(sender, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the sweeper catches up
+            log.warning(
+                "%s after run %s failed: %s", receiver.__qualname__, kwargs.get("run_id"), exc
+            )
+
+    return guarded

@@ -20,6 +20,10 @@ class Run(models.Model):
         "flows.Flow", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
     )
     flow_revision = models.PositiveIntegerField(null=True, blank=True)
+    # The published version that ran (null: the draft, or a draft graph from the editor).
+    version = models.ForeignKey(
+        "flows.FlowVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
     parent_run = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="child_runs"
     )
@@ -47,6 +51,9 @@ class Run(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the run first found its team's cap on runs in progress reached and began to wait
+    # in line (see runs.limits); it starts when a slot frees.
+    held_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -56,6 +63,15 @@ class Run(models.Model):
             models.Index(
                 fields=["finished_at"], name="run_child_unnotified",
                 condition=models.Q(parent_run__isnull=False, parent_notified=False),
+            ),
+            # The team cap's questions: runs in progress, and the line of those waiting.
+            models.Index(
+                fields=["team"], name="run_active_by_team",
+                condition=models.Q(status__in=["running", "waiting"], parent_run__isnull=True),
+            ),
+            models.Index(
+                fields=["team", "created_at"], name="run_pending_by_team",
+                condition=models.Q(status="pending", parent_run__isnull=True),
             ),
         ]
 
@@ -138,3 +154,70 @@ class NodeRun(models.Model):
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
+
+
+class RunRequest(models.Model):
+    """An `Idempotency-Key` a team's program sent, and the run it started.
+
+    The unique (team, key) makes concurrent identical requests start one run: the second
+    insert waits for the first transaction and fails, and its request answers with the run
+    the first one made. Kept as long as the run.
+    """
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of what was asked (the flow and the request body): the same key with another
+    # request is refused (422).
+    request_hash = models.CharField(max_length=64)
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="request")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "key"], name="one_run_per_idempotency_key")
+        ]
+
+
+class CallbackDelivery(models.Model):
+    """The POST of a finished run to the `callback_url` its starter gave.
+
+    Made with the run (status `waiting`), due when the run ends (`pending`), then tried
+    with backoff until the receiver answers 2xx (`delivered`) or the attempts run out
+    (`failed`). The row is the durable part: a worker that dies mid-attempt leaves it
+    pending, and the sweeper sends it again.
+    """
+
+    WAITING = "waiting"
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    STATUS_CHOICES = [(s, s) for s in (WAITING, PENDING, DELIVERED, FAILED)]
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="callback")
+    url = models.URLField(max_length=2000)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=WAITING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # An attempt in progress holds the row until then; a worker lost mid-attempt lets go.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    # The exact bytes signed and sent (made at the first attempt, so retries send the same).
+    body = models.TextField(blank=True, default="")
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="callback_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["created_at"], name="callback_waiting",
+                condition=models.Q(status="waiting"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"callback of {self.run_id} to {self.url} ({self.status})"

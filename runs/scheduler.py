@@ -32,7 +32,7 @@ from django.utils import timezone
 from flows.graph import CheckedNode, check_graph
 from flows.nodes.base import ERROR_HANDLE
 
-from . import engine, store
+from . import engine, limits, store
 from .engine import (
     CANCELLED,
     FAILED,
@@ -388,6 +388,11 @@ def begin_run(run_id: str) -> None:
             return
         if step.plan.errors:
             _fail_run(step, None, "the graph is invalid: " + step.plan.errors[0]["message"])
+            return
+        if step.run.parent_run_id is None and limits.must_wait_for_slot(step.run):
+            # The team's cap on runs in progress is reached: wait in line (runs.limits).
+            if step.run.held_at is None:
+                step.change_run(held_at=step.now)
             return
         step.change_run(status=RUNNING, started_at=step.now)
         step.emit(run_status_event(step.run))

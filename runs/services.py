@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection, transaction
-from rest_framework.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from rest_framework import status as http_status
+from rest_framework.exceptions import APIException, ValidationError
 
 from flows.graph import check_graph
 from orchestrator_site.errors import Conflict, GraphInvalid
 
 from . import engine, scheduler
 from .events import finished_channel
-from .models import NodeRun, Run
+from .models import CallbackDelivery, NodeRun, Run, RunRequest
 
 MAX_WAIT_SECONDS = 300.0
 MAX_INPUT_BYTES = 1024 * 1024
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+class IdempotencyMismatch(APIException):
+    status_code = http_status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "this Idempotency-Key was used with another request"
 
 
 def check_inputs(inputs: Any) -> dict[str, Any]:
@@ -29,18 +39,55 @@ def check_inputs(inputs: Any) -> dict[str, Any]:
     return inputs
 
 
+def check_version(flow, choice: Any, *, graph: Any = None, draft_by_default: bool = False):
+    """Which published version a run of `flow` runs: None means the draft.
+
+    - a draft `graph` sent by the editor runs as sent (no version);
+    - `choice` "draft" runs the saved draft, a number runs that version (400 if none);
+    - without a choice, programs (API keys, trigger URLs, schedules) get the latest
+      published version, or the draft while nothing is published; the editor
+      (`draft_by_default`, a signed-in session) gets the draft.
+    """
+    from flows.services import get_version, latest_version
+
+    if graph is not None:
+        if choice not in (None, "draft"):
+            raise ValidationError({"version": "send either a draft graph or a version, not both"})
+        return None
+    if choice == "draft":
+        return None
+    if choice is None:
+        return None if draft_by_default else latest_version(flow)
+    if isinstance(choice, bool) or not isinstance(choice, int) or choice < 1:
+        raise ValidationError({"version": "must be a version number or 'draft'"})
+    version = get_version(flow, choice)
+    if version is None:
+        raise ValidationError({"version": f"the flow has no version {choice}"})
+    return version
+
+
 def do_start_run(
     *,
     flow,
     user,
     inputs: dict[str, Any],
     graph: Any = None,
+    version=None,
     trigger: str = "api",
     parent_run: Run | None = None,
     parent_node_id: str = "",
+    callback_url: str | None = None,
+    idempotency: tuple[str, str] | None = None,
 ) -> Run:
-    """Validate the graph (the flow's, or a draft), snapshot it on a new run with one node
-    run per executable node, and hand the run to a worker."""
+    """Validate the graph (a published version's, a draft sent by the editor, or the
+    flow's saved one), snapshot it on a new run with one node run per executable node,
+    and hand the run to a worker.
+
+    `idempotency` is (key, request hash): recorded with the run in the same transaction;
+    a second run under the same team and key fails with IntegrityError (see start_once).
+    """
+    if graph is None and version is not None:
+        graph = version.graph
     check = check_graph(graph if graph is not None else flow.graph)
     if not check.valid:
         raise GraphInvalid(check.errors)
@@ -51,7 +98,8 @@ def do_start_run(
         run = Run.objects.create(
             team_id=flow.team_id,
             flow=flow,
-            flow_revision=flow.revision,
+            flow_revision=version.flow_revision if version is not None else flow.revision,
+            version=version,
             trigger=trigger,
             inputs=inputs,
             graph=check.graph,
@@ -60,6 +108,13 @@ def do_start_run(
             parent_run=parent_run,
             parent_node_id=parent_node_id,
         )
+        if idempotency is not None:
+            key, request_hash = idempotency
+            RunRequest.objects.create(
+                team_id=flow.team_id, key=key, request_hash=request_hash, run=run
+            )
+        if callback_url:
+            CallbackDelivery.objects.create(run=run, url=callback_url)
         NodeRun.objects.bulk_create(
             [
                 NodeRun(
@@ -74,6 +129,57 @@ def do_start_run(
         )
         transaction.on_commit(lambda: _send_start(run.id))
     return run
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
+        raise ValidationError(
+            {"Idempotency-Key": f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"}
+        )
+    return value
+
+
+def request_hash(**what: Any) -> str:
+    """A digest of what a request asks for, independent of key order and spacing."""
+    text = json.dumps(what, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _earlier_run(team_id: int, key: str, digest: str) -> Run | None:
+    earlier = RunRequest.objects.filter(team_id=team_id, key=key).select_related("run").first()
+    if earlier is None:
+        return None
+    if earlier.request_hash != digest:
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was already used with a different request (another flow "
+            "or body); use a new key for a new request"
+        )
+    return earlier.run
+
+
+def start_once(
+    *, team_id: int, key: str | None, digest: str, start: Callable[[tuple[str, str] | None], Run]
+) -> tuple[Run, bool]:
+    """Start a run unless the same Idempotency-Key already did: (run, replayed).
+
+    Concurrent identical requests race on the unique (team, key): one inserts, the other's
+    insert waits for that commit, fails, and finds the winner's run.
+    """
+    if key is None:
+        return start(None), False
+    earlier = _earlier_run(team_id, key, digest)
+    if earlier is not None:
+        return earlier, True
+    try:
+        return start((key, digest)), False
+    except IntegrityError:
+        earlier = _earlier_run(team_id, key, digest)
+        if earlier is None:
+            raise
+        return earlier, True
 
 
 def _send_start(run_id) -> None:
@@ -145,8 +251,10 @@ def wait_for_run(run_id, timeout: float) -> None:
 
 def run_snapshot(run_id) -> tuple[Run, list[NodeRun]] | None:
     """The run and its nodes as of one instant, with the `seq` of that instant."""
+    # Inside someone else's transaction the isolation level is theirs to choose.
+    nested = connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not nested:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         run = Run.objects.select_related("created_by").filter(pk=run_id).first()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from . import engine, scheduler, store
+from . import callbacks, engine, limits, scheduler, store
 from .children import notify_missed_parents
 from .events import node_status_event
 from .models import NodeRun, Run
@@ -30,6 +30,8 @@ def sweep() -> dict[str, int]:
         "resent": resend_stale_queued(now),
         "restarted": restart_pending_runs(now),
         "parents": notify_missed_parents(now),
+        "released": limits.release_held_runs(),
+        "callbacks": callbacks.sweep_deliveries(now),
     }
 
 
@@ -118,9 +120,9 @@ def restart_pending_runs(now) -> int:
     from .tasks import start_run
 
     count = 0
-    for run_id in Run.objects.filter(status=engine.PENDING, created_at__lt=stale).values_list(
-        "id", flat=True
-    )[:100]:
+    # Runs held in line by their team's cap are not lost: runs.limits starts them.
+    waiting = Run.objects.filter(status=engine.PENDING, created_at__lt=stale, held_at__isnull=True)
+    for run_id in waiting.values_list("id", flat=True)[:100]:
         start_run.apply_async(args=[str(run_id)])
         count += 1
     return count

@@ -26,3 +26,10 @@ def execute_node(node_pk: int) -> None:
 @shared_task(name="runs.wake_node", **TASK_OPTIONS)
 def wake_node(node_pk: int) -> None:
     scheduler.wake(node_pk)
+
+
+@shared_task(name="runs.deliver_callback", **TASK_OPTIONS)
+def deliver_callback(delivery_id: int) -> None:
+    from .callbacks import deliver
+
+    deliver(delivery_id)

@@ -1,8 +1,9 @@
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, renderers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,7 +11,7 @@ from accounts.access import access_for
 from accounts.roles import Capability
 from flows.views import get_flow, query_int
 
-from . import engine, services
+from . import callbacks, engine, services
 from .models import Run
 from .serializers import (
     ResumeSerializer,
@@ -18,14 +19,15 @@ from .serializers import (
     RunSerializer,
     StartRunSerializer,
 )
+from .sse import RunEventStream
 
 
 def visible_runs(request):
-    return access_for(request).visible(Run.objects.all(), Capability.RUNS_READ)
+    return access_for(request).visible(Run.objects.select_related("version"), Capability.RUNS_READ)
 
 
 def get_run(request, pk, capability: str) -> Run:
-    run = Run.objects.select_related("created_by").filter(pk=pk).first()
+    run = Run.objects.select_related("created_by", "version").filter(pk=pk).first()
     if run is None:
         raise Http404("no such run")
     access = access_for(request)
@@ -68,38 +70,71 @@ class FlowRunsView(generics.ListAPIView):
 
     def get_queryset(self):
         flow = get_flow(self.request, self.kwargs["pk"], Capability.RUNS_READ)
-        return flow.runs.select_related("created_by").order_by("-created_at")
+        return flow.runs.select_related("created_by", "version").order_by("-created_at")
 
     @extend_schema(
         request=StartRunSerializer,
-        responses={201: RunDetailSerializer},
+        responses={
+            201: RunDetailSerializer,
+            200: OpenApiResponse(
+                RunDetailSerializer,
+                description="The run an earlier request with the same Idempotency-Key started",
+            ),
+        },
         parameters=[
             OpenApiParameter(
                 "wait",
                 float,
                 description="Wait up to this many seconds for the run to end (max 300)",
-            )
+            ),
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Send a request again safely: the same key with the same body "
+                "answers with the run the first one started (200); with another body, 422",
+            ),
         ],
         summary="Start a run of the flow",
     )
     def post(self, request, pk: int):
         body = StartRunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        data = body.validated_data
         wait = services.parse_wait(request.query_params.get("wait"))
-        graph = body.validated_data.get("graph")
+        idempotency_key = services.check_idempotency_key(request.headers.get("Idempotency-Key"))
+        graph = data.get("graph")
         capability = Capability.FLOWS_WRITE if graph is not None else Capability.RUNS_START
         flow = get_flow(request, pk, Capability.RUNS_START)
-        access_for(request).check_flow(flow, capability)
-        run = services.do_start_run(
-            flow=flow,
-            user=request.user,
-            inputs=services.check_inputs(body.validated_data.get("inputs")),
-            graph=graph,
-            trigger="editor" if graph is not None else "api",
+        access = access_for(request)
+        access.check_flow(flow, capability)
+        from_editor = access.key is None
+        version = services.check_version(
+            flow, data.get("version"), graph=graph, draft_by_default=from_editor
+        )
+        callback_url = callbacks.check_callback_url(data.get("callback_url"))
+        inputs = services.check_inputs(data.get("inputs"))
+        run, replayed = services.start_once(
+            team_id=flow.team_id,
+            key=idempotency_key,
+            digest=services.request_hash(flow=flow.pk, body=request.data),
+            start=lambda idempotency: services.do_start_run(
+                flow=flow,
+                user=request.user,
+                inputs=inputs,
+                graph=graph,
+                version=version,
+                trigger="editor" if graph is not None or from_editor else "api",
+                callback_url=callback_url,
+                idempotency=idempotency,
+            ),
         )
         services.wait_for_run(run.pk, wait)
-        response = Response(run_detail(run), status=status.HTTP_201_CREATED)
+        code = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
+        response = Response(run_detail(run), status=code)
         response["Location"] = reverse("run-detail", args=[run.pk])
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
         return response
 
 
@@ -130,3 +165,97 @@ class NodeResumeView(APIView):
         body.is_valid(raise_exception=True)
         services.do_resume_node(run, node_id, {**payload, "by": request.user.get_username()})
         return Response({"status": "resuming"}, status=status.HTTP_202_ACCEPTED)
+
+
+# One Server-Sent Event of the stream (each is validated alone): `data` is the event JSON.
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {
+            "type": "string",
+            "enum": ["run.snapshot", "run.status", "node.status", "node.delta", "node.output"],
+        },
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event's seq"},
+        "retry": {"type": "integer"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "type": "object",
+                "properties": {"type": {"type": "string"}, "seq": {"type": "integer"}},
+                "required": ["type", "seq"],
+            },
+        },
+    },
+    "required": ["event", "id", "data"],
+}
+
+
+class AnswerInJson(BaseContentNegotiation):
+    """The events view streams `text/event-stream` itself; everything else it answers
+    (errors, 204) is JSON, whatever the client's Accept header asks for."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def parse_last_event_id(request) -> int | None:
+    value = request.headers.get("Last-Event-ID") or request.query_params.get("last_event_id")
+    if value in (None, ""):
+        return None
+    try:
+        seq = int(value)
+    except ValueError:
+        raise ValidationError(
+            {"Last-Event-ID": f"must be the id (seq) of an event, not {value!r}"}
+        ) from None
+    if not 0 <= seq <= 2**62:
+        raise ValidationError({"Last-Event-ID": "must be the id (seq) of an event"})
+    return seq
+
+
+class RunEventsView(APIView):
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = AnswerInJson
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID",
+                int,
+                OpenApiParameter.HEADER,
+                description="Resume after this event (browsers send it when they reconnect)",
+            ),
+            OpenApiParameter(
+                "last_event_id", int, description="The same, for clients that cannot set headers"
+            ),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                SSE_EVENT_SCHEMA,
+                description="`id: <seq>`, `event: <type>`, `data: <event JSON>` per event; "
+                "a `run.snapshot` first unless resuming from the current seq; ends after "
+                "the run has ended",
+            ),
+            204: OpenApiResponse(description="The run has ended and you have seen its last event"),
+        },
+        summary="The run's events as Server-Sent Events, resumable with Last-Event-ID",
+    )
+    def get(self, request, pk):
+        run = get_run(request, pk, Capability.RUNS_READ)
+        last_event_id = parse_last_event_id(request)
+        if (
+            run.status not in engine.ACTIVE_RUN_STATUSES
+            and last_event_id is not None
+            and last_event_id >= run.event_seq
+        ):
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        key = access_for(request).key
+        stream = RunEventStream(str(run.pk), last_event_id, key.pk if key else None)
+        response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # proxies (nginx) must pass events at once
+        return response

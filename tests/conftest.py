@@ -61,6 +61,20 @@ def bob_team(bob) -> Team:
     return personal_team(bob)
 
 
+def settle_runs(timeout: float = 3.0) -> None:
+    import time
+
+    from runs import engine, scheduler
+    from runs.models import NodeRun, Run
+
+    for run_id in Run.objects.filter(status__in=engine.ACTIVE_RUN_STATUSES).values_list("pk", flat=True):
+        scheduler.cancel_run(str(run_id), by="the test's end")
+    deadline = time.monotonic() + timeout
+    busy = NodeRun.objects.filter(status__in=[engine.QUEUED, engine.RUNNING])
+    while busy.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def join(user, team: Team, role: str) -> Membership:
     return Membership.objects.create(user=user, team=team, role=role)
 
@@ -118,20 +132,31 @@ def worker(django_db_setup, django_db_blocker, http_server, fake_llm):
     """One real Celery worker process for the session. It may reach the test HTTP server
     and the fake model provider (and nothing else on loopback)."""
     allow = f"127.0.0.1:{http_server.port},127.0.0.1:{fake_llm.port}"
-    process = Worker("worker", BATON_HTTP_ALLOW=allow, **AI_WORKER_ENV).start()
+    process = Worker(
+        "worker",
+        BATON_HTTP_ALLOW=allow,
+        # Run callbacks retry quickly here (the default waits 10 s, then doubles).
+        BATON_CALLBACK_BACKOFF_SECONDS="0.3",
+        BATON_CALLBACK_MAX_ATTEMPTS="3",
+        **AI_WORKER_ENV,
+    ).start()
     yield process
     process.stop()
 
 
 @pytest.fixture
 def running(worker, transactional_db):
-    """For tests that start runs: a worker, and a database whose commits it can see."""
-    return worker
+    """For tests that start runs: a worker, and a database whose commits it can see. Runs a
+    test leaves going are cancelled afterwards, so the worker is not in the middle of one
+    while the tables are emptied (PostgreSQL's TRUNCATE can deadlock with it)."""
+    yield worker
+    settle_runs()
 
 
 @pytest.fixture(scope="session")
 def web_server(django_db_setup, django_db_blocker, worker):
-    server = WebServer().start()
+    # The API fuzz sends hundreds of requests a minute with one key.
+    server = WebServer(BATON_API_KEY_RATE="1000000/minute").start()
     yield server
     server.stop()
 
@@ -142,5 +167,6 @@ def _fresh_http_server_state(request):
         server = request.getfixturevalue("http_server")
         server.requests.clear()
         server.counters.clear()
+        server.received.clear()
     if "fake_llm" in request.fixturenames:
         request.getfixturevalue("fake_llm").reset()

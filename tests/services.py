@@ -162,6 +162,38 @@ class WebServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
+class Beat:
+    """A real `celery beat` process sending the schedule tick to the test queue."""
+
+    def __init__(self, tick_seconds: float = 0.5, **env: str):
+        self.env = service_env(BATON_SCHEDULE_TICK_SECONDS=str(tick_seconds), **env)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Beat:
+        ARTIFACTS.mkdir(exist_ok=True)
+        log = open(ARTIFACTS / "beat.log", "ab")
+        schedule_file = Path(self.env["BATON_DATA_DIR"]) / f"beat-{time.monotonic_ns()}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "orchestrator_site", "beat",
+             "--loglevel", "INFO", "--schedule", str(schedule_file)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
 def start_redis_server(port: int, data_dir: str) -> subprocess.Popen:
     from orchestrator_site.local import find_redis_server
 
@@ -229,6 +261,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/slow":
             time.sleep(float(query.get("seconds", "5")))
             self._reply(200, {"slept": query.get("seconds")})
+        elif url.path == "/receive":
+            # A callback receiver: keeps what it got; `fail=N` answers 503 to the first N.
+            key = query.get("key", "default")
+            server.counters[key] = server.counters.get(key, 0) + 1
+            server.received.append(
+                {"key": key, "headers": dict(self.headers), "body": self._body(), "at": time.time()}
+            )
+            if server.counters[key] <= int(query.get("fail", "0")):
+                self._reply(503, {"error": "try again"})
+            else:
+                self._reply(200, {"ok": True})
         elif url.path == "/flaky":
             key = query.get("key", "default")
             server.counters[key] = server.counters.get(key, 0) + 1
@@ -254,6 +297,7 @@ class TestHttpServer:
         self.server.daemon_threads = True
         self.requests: list[dict] = []
         self.counters: dict[str, int] = {}
+        self.received: list[dict] = []
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

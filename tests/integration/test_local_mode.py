@@ -27,7 +27,7 @@ class Launch:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("BATON_", "DATABASE_URL", "REDIS_URL", "DJANGO_", "OPENAI_"))}
         env.update(BATON_DATA_DIR=str(data_dir), PORT=str(port), BATON_DEMO_PASSWORD="demo-pass-123",
-                   BATON_SWEEP_SECONDS="1", **extra_env)
+                   BATON_SWEEP_SECONDS="1", BATON_SCHEDULE_TICK_SECONDS="1", **extra_env)
         self.url = f"http://127.0.0.1:{port}"
         self.output: list[str] = []
         self.process = subprocess.Popen(
@@ -77,7 +77,8 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path):
         assert f"Baton is running at http://127.0.0.1:{port}/" in banner
         assert "Sign in as: demo / demo-pass-123" in banner
         children = first.descendants()
-        assert len(children) >= 3  # redis, worker (and its pool), daphne
+        assert len(children) >= 4  # redis, worker (and its pool), beat, daphne
+        assert any("beat" in p.cmdline() for p in children)
         health = httpx.get(first.url + "/api/health/").json()
         assert health["status"] == "ok" and health["mode"] == "local"
 
@@ -88,12 +89,21 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path):
         assert run["status"] == "succeeded", run
         assert run["outputs"] == {"greeting": "Hello, local! Welcome to Baton."}
         client.post("/api/flows/", json={"name": "Kept between starts"})
+        # Once a year: it will not fire by itself during the test.
+        yearly = client.post(f"/api/flows/{hello['id']}/schedules/",
+                             json={"cron": "0 0 1 1 *", "inputs": {"name": "cron"}})
+        assert yearly.status_code == 201, yearly.text
     finally:
         code = first.stop()
     assert code == 0, "".join(first.output)
     time.sleep(0.5)
     assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not (tmp_path / "local.json").exists()
+    # While nothing ran, its time came (and went, many times over).
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "baton.sqlite3") as db:
+        db.execute("UPDATE triggers_schedule SET next_fire_at = '2020-01-01 00:00:00'")
 
     second = Launch(tmp_path, port)
     try:
@@ -102,8 +112,16 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path):
         names = [f["name"] for f in client.get("/api/flows/").json()["results"]]
         assert "Kept between starts" in names
         assert names.count("Hello, Baton") == 1  # examples are not added twice
+        # Beat fires the missed schedule once on start, not once per missed time.
+        deadline = time.monotonic() + 30
+        while client.get("/api/runs/?status=succeeded").json()["count"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(2.5)  # a few more ticks
         runs = client.get("/api/runs/").json()
-        assert runs["count"] == 1
+        assert runs["count"] == 2, runs
+        assert sorted(r["trigger"] for r in runs["results"]) == ["editor", "schedule"]
+        assert next(r for r in runs["results"] if r["trigger"] == "schedule")["outputs"] == {
+            "greeting": "Hello, cron! Welcome to Baton."}
     finally:
         assert second.stop() == 0
 

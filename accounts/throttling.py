@@ -1,0 +1,83 @@
+"""Per-key request limits: BATON_API_KEY_RATE requests per period for each API key, counted
+in Redis so every web process shares the count. Over the limit: 429 with Retry-After.
+
+A fixed window per key (INCR on a key that expires with the window): one round trip per
+request, and atomic, so concurrent requests cannot slip past the count. Requests of the
+signed-in editor are not limited. If Redis cannot be reached the request goes through:
+the limit protects the service, it must not become the outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+from .models import ApiKey
+
+log = logging.getLogger(__name__)
+
+
+def take(bucket: str, rate: tuple[int, int]) -> float | None:
+    """Count one request in `bucket`; None if allowed, else seconds until it would be."""
+    limit, period = rate
+    now = time.time()
+    window = int(now // period)
+    key = f"throttle:{bucket}:{window}"
+    try:
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+    except Exception as exc:  # noqa: BLE001 - fail open, see above
+        log.warning("request limits unavailable: %s", exc)
+        return None
+    if count <= limit:
+        return None
+    return (window + 1) * period - now
+
+
+class _WindowThrottle(BaseThrottle):
+    rate_setting = ""
+
+    def __init__(self) -> None:
+        self.wait_seconds: float | None = None
+
+    def bucket(self, request, view) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view) -> bool:
+        bucket = self.bucket(request, view)
+        if bucket is None:
+            return True
+        self.wait_seconds = take(bucket, getattr(settings, self.rate_setting))
+        return self.wait_seconds is None
+
+    def wait(self) -> float | None:
+        # DRF puts this in Retry-After (whole seconds); never say 0.
+        return None if self.wait_seconds is None else max(1, math.ceil(self.wait_seconds))
+
+
+class ApiKeyRateThrottle(_WindowThrottle):
+    rate_setting = "BATON_API_KEY_RATE"
+
+    def bucket(self, request, view) -> str | None:
+        key = request.auth if isinstance(request.auth, ApiKey) else None
+        # The prefix: unique per key and never reused, unlike an id after a rollback.
+        return None if key is None else f"key:{key.prefix}"
+
+
+class TriggerRateThrottle(_WindowThrottle):
+    """The same limit per trigger URL (the token's public prefix names the bucket)."""
+
+    rate_setting = "BATON_TRIGGER_RATE"
+
+    def bucket(self, request, view) -> str | None:
+        token = str(view.kwargs.get("token", ""))
+        return f"trigger:{token[:16]}" if token else None

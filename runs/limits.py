@@ -1,0 +1,94 @@
+"""A team's cap on runs in progress (Team.max_active_runs; 0 means none).
+
+A run over the cap is not refused: it stays `pending`, marked `held_at`, and waits in line.
+The line is the order runs were created in. A run may start when the runs in progress
+plus the pending runs ahead of it (held or about to begin) leave it a slot; the check runs
+in begin_run, once per run, under the team's row lock so two runs cannot take the last
+slot together. When a run ends (runs.signals.run_finished) — and on every sweep, in case
+that signal was lost with its worker — the oldest held runs get a start task for the
+slots that are free.
+
+Child runs (subflow and map nodes) neither count nor wait: their parent already holds a
+slot, and holding a child back while its parent waits for it could deadlock the team.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from accounts.models import Team
+
+from . import engine
+from .models import Run
+
+# At most this many held runs are sent to start per team in one go.
+START_BATCH = 100
+
+
+def _top_level(team_id: int):
+    return Run.objects.filter(team_id=team_id, parent_run__isnull=True)
+
+
+def active_count(team_id: int) -> int:
+    return _top_level(team_id).filter(status__in=[engine.RUNNING, engine.WAITING]).count()
+
+
+def must_wait_for_slot(run: Run) -> bool:
+    """Inside begin_run's step (the run's row locked): whether the run has to wait."""
+    if run.parent_run_id is not None:
+        return False
+    cap = Team.objects.filter(pk=run.team_id).values_list("max_active_runs", flat=True).first()
+    if not cap:
+        return False
+    # Serialize the starts of this team's runs until our transaction ends.
+    list(Team.objects.select_for_update().filter(pk=run.team_id).values_list("pk", flat=True))
+    ahead = (
+        _top_level(run.team_id)
+        .filter(status=engine.PENDING)
+        .filter(Q(created_at__lt=run.created_at) | Q(created_at=run.created_at, pk__lt=run.pk))
+        .count()
+    )
+    return active_count(run.team_id) + ahead >= cap
+
+
+def start_held_runs(team_id: int) -> int:
+    """Send a start task to as many of the team's held runs as there are free slots (each
+    start checks again). Returns how many were sent."""
+    from .tasks import start_run
+
+    held = (
+        _top_level(team_id)
+        .filter(status=engine.PENDING, held_at__isnull=False)
+        .order_by("created_at", "pk")
+    )
+    cap = Team.objects.filter(pk=team_id).values_list("max_active_runs", flat=True).first()
+    if cap:
+        free = cap - active_count(team_id)
+        if free <= 0:
+            return 0
+        held = held[: min(free, START_BATCH)]
+    else:  # the cap was lifted: everyone waiting may go
+        held = held[:START_BATCH]
+    run_ids = [str(run_id) for run_id in held.values_list("pk", flat=True)]
+    for run_id in run_ids:
+        start_run.apply_async(args=[run_id])
+    return len(run_ids)
+
+
+def on_run_finished(sender, run_id: str, **kwargs) -> None:
+    """A slot may have freed: let the next in line go."""
+    row = Run.objects.filter(pk=run_id).values("team_id", "parent_run_id").first()
+    if row is None or row["parent_run_id"] is not None:
+        return
+    if _top_level(row["team_id"]).filter(status=engine.PENDING, held_at__isnull=False).exists():
+        start_held_runs(row["team_id"])
+
+
+def release_held_runs(limit_teams: int = 50) -> int:
+    """The sweeper's part: teams with runs in line get another look."""
+    teams = (
+        Run.objects.filter(status=engine.PENDING, parent_run__isnull=True, held_at__isnull=False)
+        .values_list("team_id", flat=True)
+        .distinct()[:limit_teams]
+    )
+    return sum(start_held_runs(team_id) for team_id in list(teams))

@@ -1,0 +1,183 @@
+"""A run's events as Server-Sent Events (`GET /api/runs/<id>/events/`).
+
+The same events as the websocket, one per SSE message: `id` is the event's `seq`, `event`
+its type, `data` the event as JSON. Events are not stored, so resuming works on state:
+
+- A client that connects without `Last-Event-ID` (or with one that is not the run's
+  current `seq`) first gets a `run.snapshot` event — the run and every node's state as
+  of one `seq` — and then every event after it, in `seq` order. Whatever it missed while
+  away is in that snapshot, so nothing is lost.
+- A client that resumes with the current `seq` gets no snapshot: nothing happened since.
+- Events can reach this process out of order or (rarely, while Redis reconnects) not at
+  all: they are held back until the gap fills, and a gap that does not fill, or a `seq`
+  in the database ahead of what we sent, brings a fresh snapshot.
+- The stream ends once the run has ended and no node is still stopping (or after
+  END_GRACE_SECONDS, with a last snapshot). Resuming a stream that saw the end answers
+  204, which tells a browser's EventSource to stop reconnecting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from . import engine
+from .events import run_group
+from .models import NodeRun, Run
+
+log = logging.getLogger(__name__)
+
+GAP_WAIT_SECONDS = 0.5
+END_GRACE_SECONDS = 10.0
+RETRY_MILLISECONDS = 2000
+
+
+def format_event(event: dict[str, Any]) -> bytes:
+    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"id: {event['seq']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
+
+
+def _snapshot(run_id: str) -> dict[str, Any] | None:
+    from .consumers import snapshot_event
+
+    return snapshot_event(run_id)
+
+
+def _current_seq(run_id: str) -> int | None:
+    return Run.objects.filter(pk=run_id).values_list("event_seq", flat=True).first()
+
+
+def _nodes_settled(run_id: str) -> bool:
+    """No node of the run is still queued or running (an ended run's running nodes report
+    `cancelled` when their worker notices)."""
+    live = NodeRun.objects.filter(run_id=run_id, status__in=[engine.QUEUED, engine.RUNNING])
+    return not live.exists()
+
+
+def _key_usable(key_id: int | None) -> bool:
+    if key_id is None:
+        return True
+    from accounts.models import ApiKey
+
+    return ApiKey.objects.usable().filter(pk=key_id).exists()
+
+
+def _ends_run(event: dict[str, Any]) -> bool:
+    if event["type"] == "run.status":
+        return event["status"] not in engine.ACTIVE_RUN_STATUSES
+    if event["type"] == "run.snapshot":
+        return event["run"]["status"] not in engine.ACTIVE_RUN_STATUSES
+    return False
+
+
+class RunEventStream:
+    def __init__(self, run_id: str, last_event_id: int | None, key_id: int | None = None):
+        self.run_id = run_id
+        self.last_event_id = last_event_id
+        self.key_id = key_id
+        self.last_seq = 0
+        self.held: dict[int, dict[str, Any]] = {}
+        self.ended_at: float | None = None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        group = run_group(self.run_id)
+        # Join before reading the snapshot: what commits after the read comes as events
+        # with a higher seq; what came before is in the snapshot.
+        await layer.group_add(group, channel)
+        try:
+            yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
+            snapshot = await sync_to_async(_snapshot)(self.run_id)
+            if snapshot is None:
+                return
+            self.last_seq = snapshot["seq"]
+            if self.last_event_id != snapshot["seq"]:
+                yield format_event(snapshot)
+            if _ends_run(snapshot) and await self._settled():
+                return
+            if _ends_run(snapshot):
+                self.ended_at = time.monotonic()
+            async for chunk in self._follow(layer, channel):
+                yield chunk
+        finally:
+            try:
+                await layer.group_discard(group, channel)
+            except Exception as exc:  # noqa: BLE001 - the client is gone either way
+                log.debug("could not leave %s: %s", group, exc)
+
+    async def _settled(self) -> bool:
+        return await sync_to_async(_nodes_settled)(self.run_id)
+
+    async def _follow(self, layer, channel) -> AsyncIterator[bytes]:
+        keepalive = settings.BATON_SSE_KEEPALIVE_SECONDS
+        last_sent = time.monotonic()
+        gap_since: float | None = None
+        while True:
+            now = time.monotonic()
+            wait = keepalive - (now - last_sent)
+            if gap_since is not None:
+                wait = min(wait, GAP_WAIT_SECONDS - (now - gap_since))
+            if self.ended_at is not None:
+                wait = min(wait, END_GRACE_SECONDS - (now - self.ended_at), 1.0)
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), max(wait, 0.01))
+            except asyncio.TimeoutError:
+                message = None
+            now = time.monotonic()
+            if message is not None:
+                for event in message.get("events", []):
+                    if event["seq"] > self.last_seq:
+                        self.held[event["seq"]] = event
+            sent_any = False
+            while self.last_seq + 1 in self.held:
+                event = self.held.pop(self.last_seq + 1)
+                self.last_seq = event["seq"]
+                yield format_event(event)
+                sent_any = True
+                if _ends_run(event) and self.ended_at is None:
+                    self.ended_at = now
+            if sent_any:
+                last_sent = now
+            gap_since = (gap_since or now) if self.held else None
+            resync = gap_since is not None and now - gap_since >= GAP_WAIT_SECONDS
+            if not sent_any and now - last_sent >= keepalive:
+                # Quiet for a while: is the key still good, and did we miss anything?
+                if not await sync_to_async(_key_usable)(self.key_id):
+                    return
+                current = await sync_to_async(_current_seq)(self.run_id)
+                if current is None:
+                    return
+                if current > self.last_seq:
+                    resync = True
+                else:
+                    yield b": keepalive\n\n"
+                    last_sent = now
+            if self.ended_at is not None and not self.held:
+                if await self._settled():
+                    return
+                if now - self.ended_at >= END_GRACE_SECONDS:
+                    resync = True
+            if resync:
+                snapshot = await sync_to_async(_snapshot)(self.run_id)
+                if snapshot is None:
+                    return
+                self.last_seq = snapshot["seq"]
+                self.held = {s: e for s, e in self.held.items() if s > self.last_seq}
+                gap_since = None
+                last_sent = now
+                yield format_event(snapshot)
+                if _ends_run(snapshot):
+                    if self.ended_at is None:
+                        self.ended_at = now
+                    if now - self.ended_at >= END_GRACE_SECONDS or await self._settled():
+                        return

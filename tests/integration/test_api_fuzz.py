@@ -35,6 +35,8 @@ from flows.models import FlowVersion
 from runs import engine
 from runs.models import Run
 from tests.conftest import join, make_user
+from accounts.credentials import do_create_credential
+from knowledge.services import do_add_document, do_create_knowledge_base
 from tests.helpers import edge, graph, make_flow, node
 from triggers.models import Schedule, TriggerToken
 
@@ -50,7 +52,8 @@ CHECKS = [
 # Enough to find what breaks, short enough for `make test` on two cores (about a minute);
 # BATON_FUZZ_EXAMPLES=200 for a longer hunt.
 EXAMPLES = int(os.environ.get("BATON_FUZZ_EXAMPLES", "20"))
-SESSION_ONLY = re.compile(r"^/api/(teams|api-keys)/")
+# Keys may never manage these (403), so the session pass is the one that must get in.
+SESSION_ONLY = re.compile(r"^/api/(teams|api-keys|credentials)/")
 
 HELLO = graph(
     [node("in", "input", key="name"), node("t", "template", template="Hello {{ input }}"),
@@ -76,10 +79,16 @@ def fuzz_world(running, web_server) -> dict[str, Any]:
     schedule = Schedule.objects.create(flow=flow, cron="0 * * * *", created_by=alice)
     other_key, _ = ApiKey.issue(alice, "another", team=team)
     _key, raw_key = ApiKey.issue(alice, "fuzz")
+    credential = do_create_credential(
+        team=team, user=alice, name="OpenAI", provider="openai", data={"api_key": "sk-fuzz"}
+    )
+    knowledge_base = do_create_knowledge_base(team=team, user=alice, name="Help pages")
+    document = do_add_document(knowledge_base, user=alice, name="faq", text="Returns are free.")
     KNOWN.clear()
     KNOWN.update(
         team=team.id, flow=flow.id, run=str(run.id), trigger=trigger.id, schedule=schedule.id,
         key=other_key.id, token=raw_trigger, raw_key=raw_key, alice=alice, url=web_server.url,
+        credential=credential.id, knowledge_base=knowledge_base.id, document=document.id,
     )
     return KNOWN
 
@@ -92,8 +101,13 @@ def known_value(path: str, name: str) -> Any:
             return KNOWN["key"]
         if path.startswith("/api/runs/"):
             return KNOWN["run"]
+        if path.startswith("/api/credentials/"):
+            return KNOWN["credential"]
+        if path.startswith("/api/knowledge-bases/"):
+            return KNOWN["knowledge_base"]
         return KNOWN["flow"]
     return {
+        "document_id": KNOWN["document"],
         "number": 1, "before": "1", "after": "draft", "trigger_id": KNOWN["trigger"],
         "schedule_id": KNOWN["schedule"], "username": "carol", "token": KNOWN["token"],
         "node_id": "t",

@@ -227,15 +227,25 @@ def test_runs_over_the_teams_cap_wait_in_line_and_start_in_order(running, alice,
 
 
 def test_child_runs_neither_count_nor_wait(running, alice):
-    """A parent holding the team's only slot must not block the child it waits for."""
-    flow = make_flow(alice, slow_graph(3))
+    """A parent holding the team's only slot must not block the child its sub-flow node
+    waits for (else the parent would wait for ever)."""
     child_flow = make_flow(alice, HELLO, name="child")
+    flow = make_flow(
+        alice,
+        graph(
+            [node("in", "input"), node("wait", "delay", seconds=8),
+             node("sub", "subflow", flow=child_flow.id), node("out", "output")],
+            [edge("in", "wait"), edge("in", "sub"), edge("sub", "out")],
+        ),
+    )
     Team.objects.filter(pk=flow.team_id).update(max_active_runs=1)
-    parent = do_start_run(flow=flow, user=alice, inputs={})
-    wait_for_run(parent, statuses={engine.RUNNING, engine.WAITING})
-    child = do_start_run(flow=child_flow, user=alice, inputs={"name": "kid"}, parent_run=parent, parent_node_id="wait")
+    parent = do_start_run(flow=flow, user=alice, inputs={"name": "kid"})
+    deadline = time.monotonic() + 10
+    while not Run.objects.filter(parent_run=parent).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = Run.objects.get(parent_run=parent)
     assert wait_for_run(child, timeout=10).status == engine.SUCCEEDED
-    assert Run.objects.get(pk=parent.pk).status in engine.ACTIVE_RUN_STATUSES
+    assert Run.objects.get(pk=parent.pk).status in engine.ACTIVE_RUN_STATUSES  # the delay
     assert limits.active_count(flow.team_id) == 1
     api_client(alice).post(f"/api/runs/{parent.id}/cancel/")
 

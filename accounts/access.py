@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
-from .models import ApiKey, Membership
+from .models import ApiKey, Membership, Team
 from .roles import SCOPES_FOR_CAPABILITY, keys_may, role_allows
 
 if TYPE_CHECKING:
@@ -112,3 +112,17 @@ def access_for(request) -> Access:
         cached = Access(user=request.user, key=key)
         request._baton_access = cached
     return cached
+
+
+def team_for_new_object(request, team_id: int | None, capability: str) -> Team:
+    """The team named, else the API key's team, else the caller's personal team; checked."""
+    from .services import personal_team
+
+    access = access_for(request)
+    if team_id is None:
+        if access.key is not None and access.key.team_id is not None:
+            team_id = access.key.team_id
+        else:
+            team_id = personal_team(request.user).id
+    access.check_team(team_id, capability, what="team")
+    return Team.objects.get(pk=team_id)

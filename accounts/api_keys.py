@@ -10,6 +10,7 @@ of their team, so a key does not outlive its author's welcome.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ from rest_framework.exceptions import ValidationError
 
 from .models import ALL_SCOPES, ApiKey, Team
 from .roles import Capability, role_allows, scopes_allowed
+
+log = logging.getLogger(__name__)
 
 
 def check_scopes(role: str | None, scopes: Any, *, team_name: str) -> list[str]:
@@ -101,7 +104,27 @@ def do_revoke_api_key(key: ApiKey) -> ApiKey:
     """Revoke now (the next request with it fails); revoking twice changes nothing."""
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     key.refresh_from_db(fields=["revoked_at"])
+    transaction.on_commit(lambda: _close_sockets_of(key.pk))
     return key
+
+
+def api_key_group(key_id: int) -> str:
+    """Every websocket opened with this key listens here, so revoking it closes them at once."""
+    return f"api-key.{key_id}"
+
+
+def _close_sockets_of(key_id: int) -> None:
+    """Websockets opened with the key close now, not at their next access check."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(api_key_group(key_id), {"type": "api.key.revoked"})
+    except Exception:  # noqa: BLE001 - Redis away: the periodic access check still closes them
+        log.warning("could not tell open websockets that API key %s was revoked", key_id)
 
 
 def visible_api_keys(user, owned_team_ids: list[int]) -> QuerySet[ApiKey]:

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import api_keys, credentials, services
-from .access import access_for
+from .access import access_for, team_for_new_object
 from .models import ApiKey, Credential, Team
 from .roles import Capability
 from .serializers import (
@@ -23,7 +23,6 @@ from .serializers import (
     TeamSerializer,
     WebhookSecretSerializer,
 )
-from .services import personal_team
 
 
 
@@ -80,18 +79,6 @@ class TeamListView(generics.ListCreateAPIView):
         team = services.do_create_team(request.user, serializer.validated_data["name"])
         body = TeamSerializer(team, context={"roles": _fresh_roles(request)}).data
         return Response(body, status=status.HTTP_201_CREATED)
-
-
-def team_for_new_object(request, team_id: int | None, capability: str) -> Team:
-    """The team named, else the API key's team, else the caller's personal team; checked."""
-    access = access_for(request)
-    if team_id is None:
-        if access.key is not None and access.key.team_id is not None:
-            team_id = access.key.team_id
-        else:
-            team_id = personal_team(request.user).id
-    access.check_team(team_id, capability, what="team")
-    return Team.objects.get(pk=team_id)
 
 
 def get_credential(request, pk: int, capability: str) -> Credential:

@@ -7,10 +7,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import access_for
+from accounts.access import access_for, team_for_new_object
 from accounts.models import Team
 from accounts.roles import Capability
-from accounts.services import personal_team
 from orchestrator_site.fields import ID_MAX
 
 from . import services
@@ -89,7 +88,7 @@ class FlowListView(generics.ListCreateAPIView):
         data = serializer.validated_data
         if "name" not in data:
             raise ValidationError({"name": "a flow needs a name"})
-        team = self._team_for_new_flow(data.get("team_id"))
+        team = team_for_new_object(request, data.get("team_id"), Capability.FLOWS_WRITE)
         flow = services.do_create_flow(
             user=request.user,
             team=team,
@@ -98,16 +97,6 @@ class FlowListView(generics.ListCreateAPIView):
             graph=data.get("graph"),
         )
         return Response(FlowSerializer(flow).data, status=status.HTTP_201_CREATED)
-
-    def _team_for_new_flow(self, team_id: int | None) -> Team:
-        access = access_for(self.request)
-        if team_id is None:
-            if access.key is not None and access.key.team_id is not None:
-                team_id = access.key.team_id
-            else:
-                team_id = personal_team(self.request.user).id
-        access.check_team(team_id, Capability.FLOWS_WRITE, what="team")
-        return Team.objects.get(pk=team_id)
 
 
 class FlowDetailView(generics.RetrieveUpdateDestroyAPIView):

@@ -4,9 +4,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from accounts.access import access_for
+from accounts.access import access_for, team_for_new_object
 from accounts.roles import Capability
-from accounts.views import team_for_new_object
 from flows.views import query_int
 
 from . import services

@@ -405,6 +405,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Server-Sent Events: a comment line this often keeps proxies from closing a quiet stream.
 BATON_SSE_KEEPALIVE_SECONDS = env_float("BATON_SSE_KEEPALIVE_SECONDS", 15.0)
+# How often an open run websocket checks again that its user (and key) may still watch.
+BATON_WS_ACCESS_CHECK_SECONDS = env_float("BATON_WS_ACCESS_CHECK_SECONDS", 15.0)
 
 BATON_DEMO_PASSWORD = env_str("BATON_DEMO_PASSWORD")
 

@@ -13,10 +13,14 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.access import Access
+from accounts.api_keys import api_key_group
+from accounts.models import ApiKey
 from accounts.roles import Capability
 
 from .events import run_group
@@ -47,6 +51,20 @@ def may_watch(user, key, run_id) -> bool | None:
     return True
 
 
+def may_still_watch(user_id: int, key_id: int | None, run_id) -> bool | None:
+    """may_watch with the user and key read afresh: a revoked or expired key, a deactivated
+    user or a lost membership ends a socket that was allowed when it opened."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    key = None
+    if key_id is not None:
+        key = ApiKey.objects.usable().filter(pk=key_id).first()
+        if key is None:
+            return False
+    return may_watch(user, key, run_id)
+
+
 def snapshot_event(run_id) -> dict[str, Any] | None:
     snapshot = run_snapshot(run_id)
     if snapshot is None:
@@ -64,6 +82,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         self.held: dict[int, dict] = {}
         self.gap_timer: asyncio.Task | None = None
         self.joined = False
+        self.key_group: str | None = None
+        self.access_watch: asyncio.Task | None = None
         user = self.scope.get("user")
         await self.accept()
         if user is None or not user.is_authenticated:
@@ -79,13 +99,34 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         # event with a higher seq; whatever came before is in the snapshot and is dropped.
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.joined = True
+        key = self.scope.get("api_key")
+        if key is not None:
+            self.key_group = api_key_group(key.pk)
+            await self.channel_layer.group_add(self.key_group, self.channel_name)
+        self.access_watch = asyncio.ensure_future(self.watch_access(user.pk, key))
         await self.send_snapshot()
 
     async def disconnect(self, code) -> None:
-        if self.gap_timer is not None:
-            self.gap_timer.cancel()
+        for task in (self.gap_timer, self.access_watch):
+            if task is not None:
+                task.cancel()
         if self.joined:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.key_group is not None:
+            await self.channel_layer.group_discard(self.key_group, self.channel_name)
+
+    async def watch_access(self, user_id: int, key) -> None:
+        """Roles change and keys expire while a socket stays open: look again now and then."""
+        key_id = key.pk if key is not None else None
+        while True:
+            await asyncio.sleep(settings.BATON_WS_ACCESS_CHECK_SECONDS)
+            allowed = await database_sync_to_async(may_still_watch)(user_id, key_id, self.run_id)
+            if not allowed:
+                await self.close(code=CLOSE_NOT_FOUND if allowed is None else CLOSE_FORBIDDEN)
+                return
+
+    async def api_key_revoked(self, message: dict) -> None:
+        await self.close(code=CLOSE_NOT_SIGNED_IN)
 
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -205,3 +206,44 @@ def test_a_client_may_ask_for_a_fresh_snapshot(running, alice):
     again, pong = run_async(scenario())
     assert again["type"] == "run.snapshot" and again["run"]["status"] == "succeeded"
     assert pong == {"type": "pong"}
+
+
+def test_revoking_a_key_closes_the_sockets_it_opened_at_once(running, alice):
+    from accounts.api_keys import do_revoke_api_key
+
+    run = wait_for_run(start(delayed_flow(alice, 0), alice))
+    key, raw = ApiKey.issue(alice, "watcher")
+
+    async def scenario():
+        comm = communicator(run.id, key=raw, origin=None)
+        assert (await comm.connect(timeout=5))[0]
+        assert (await comm.receive_json_from(timeout=5))["type"] == "run.snapshot"
+        await database_sync_to_async(do_revoke_api_key)(key)
+        # Well before the periodic access check (15 s by default) comes round.
+        output = await comm.receive_output(timeout=3)
+        await comm.disconnect()
+        return output
+
+    output = run_async(scenario())
+    assert output == {"type": "websocket.close", "code": 4401}
+
+
+def test_a_member_removed_from_the_team_loses_an_open_socket(running, alice, bob, settings):
+    settings.BATON_WS_ACCESS_CHECK_SECONDS = 0.3
+    run = wait_for_run(start(delayed_flow(alice, 0), alice))
+    membership = join(bob, run.team, "viewer")
+    cookie = session_cookie(bob)
+
+    async def scenario():
+        comm = communicator(run.id, cookie=cookie)
+        assert (await comm.connect(timeout=5))[0]
+        assert (await comm.receive_json_from(timeout=5))["type"] == "run.snapshot"
+        # Still a member: the access checks pass and the socket stays open.
+        assert await comm.receive_nothing(timeout=1)
+        await database_sync_to_async(membership.delete)()
+        output = await comm.receive_output(timeout=3)
+        await comm.disconnect()
+        return output
+
+    output = run_async(scenario())
+    assert output == {"type": "websocket.close", "code": 4404}

@@ -1,5 +1,8 @@
+import uuid
+
 from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
 from rest_framework.exceptions import ValidationError
@@ -47,6 +50,10 @@ def run_detail(run: Run) -> dict:
     parameters=[
         OpenApiParameter("flow", int, description="Only runs of this flow"),
         OpenApiParameter("status", str, enum=list(engine.RUN_STATUSES)),
+        OpenApiParameter("parent", OpenApiTypes.UUID, description="Only the child runs of this run (a run id)"),
+        OpenApiParameter(
+            "top_level", bool, description="true: leave out child runs of subflow, map and agent nodes"
+        ),
     ]
 )
 class RunListView(generics.ListAPIView):
@@ -62,6 +69,17 @@ class RunListView(generics.ListAPIView):
             if wanted not in engine.RUN_STATUSES:
                 raise ValidationError({"status": f"must be one of {', '.join(engine.RUN_STATUSES)}"})
             runs = runs.filter(status=wanted)
+        parent = self.request.query_params.get("parent")
+        if parent:
+            try:
+                runs = runs.filter(parent_run_id=uuid.UUID(parent))
+            except ValueError:
+                raise ValidationError({"parent": f"must be a run id, not {parent!r}"}) from None
+        top_level = self.request.query_params.get("top_level", "").lower()
+        if top_level not in ("", "true", "false", "1", "0"):
+            raise ValidationError({"top_level": "must be true or false"})
+        if top_level in ("true", "1"):
+            runs = runs.filter(parent_run__isnull=True)
         return runs.order_by("-created_at")
 
 

@@ -65,6 +65,13 @@ def test_a_subflow_runs_as_a_linked_child_and_its_outputs_come_back(running, ali
     assert next(n for n in body["nodes"] if n["node_id"] == "sub")["details"] == {"children": [str(child.id)]}
     child_body = alice_api.get(f"/api/runs/{child.id}/").json()
     assert child_body["parent_run"] == str(run.id) and child_body["parent_node_id"] == "sub"
+    listed = alice_api.get(f"/api/runs/?parent={run.id}").json()
+    assert [r["id"] for r in listed["results"]] == [str(child.id)]
+    top_level = alice_api.get("/api/runs/?top_level=true").json()
+    assert [r["id"] for r in top_level["results"]] == [str(run.id)]
+    assert alice_api.get("/api/runs/").json()["count"] == 2
+    assert alice_api.get("/api/runs/?parent=nope").status_code == 400
+    assert alice_api.get("/api/runs/?top_level=maybe").status_code == 400
 
 
 def test_a_non_object_input_reaches_the_child_as_input(running, alice):

@@ -54,6 +54,8 @@ def do_update_flow(
                 updated_at=current.updated_at.isoformat(),
             )
         moving = "team_id" in changes and changes["team_id"] != current.team_id
+        if moving:
+            _check_movable(current)
         for field, value in changes.items():
             setattr(current, field, value)
         current.revision += 1
@@ -63,7 +65,24 @@ def do_update_flow(
             # Keys of the old team that were limited to this flow lose it with the move.
             stale = current.api_keys.exclude(team_id=current.team_id).exclude(team__isnull=True)
             current.api_keys.remove(*stale)
+            # The history goes with the flow: its new team sees its runs, the old one no
+            # longer does (a run is read through its team).
+            current.runs.update(team_id=current.team_id)
     return current
+
+
+def _check_movable(flow: Flow) -> None:
+    """A run in progress keeps reading its team's credentials and counting against its
+    team's cap: the flow moves once its runs have ended."""
+    from runs.engine import ACTIVE_RUN_STATUSES
+
+    active = flow.runs.filter(status__in=ACTIVE_RUN_STATUSES).count()
+    if active:
+        raise Conflict(
+            f"the flow has {active} run{'s' if active != 1 else ''} in progress; "
+            "move it when they have ended (or cancel them)",
+            active_runs=active,
+        )
 
 
 def do_duplicate_flow(flow: Flow, *, user, team=None, name: str | None = None) -> Flow:

@@ -4,11 +4,14 @@ between one's teams."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, Membership, Team
 from accounts.services import do_create_team
 from flows.models import Flow
+from runs import engine
+from runs.models import Run
 from tests.conftest import api_client, join, make_user
 from tests.helpers import edge, graph, make_flow, node
 
@@ -196,6 +199,33 @@ def test_an_editor_in_both_teams_moves_a_flow(alice, acme, alice_team):
     response = signed_in(alice).patch(f"/api/flows/{flow.id}/", {"team": acme.id}, format="json")
     assert response.status_code == 200
     assert Flow.objects.get(pk=flow.pk).team_id == acme.id
+
+
+def test_a_moved_flow_takes_its_run_history_along(alice, bob, acme, alice_team):
+    flow = make_flow(alice, GOOD, team=alice_team)
+    now = timezone.now()
+    run = Run.objects.create(team=alice_team, flow=flow, graph=flow.graph, status=engine.SUCCEEDED,
+                             started_at=now, finished_at=now, created_by=alice)
+    join(bob, acme, "viewer")
+    assert signed_in(bob).get(f"/api/runs/{run.id}/").status_code == 404
+    response = signed_in(alice).patch(f"/api/flows/{flow.id}/", {"team": acme.id}, format="json")
+    assert response.status_code == 200
+    assert Run.objects.get(pk=run.pk).team_id == acme.id
+    assert signed_in(bob).get(f"/api/runs/{run.id}/").status_code == 200
+    assert [r["id"] for r in signed_in(bob).get(f"/api/flows/{flow.id}/runs/").json()["results"]] == [str(run.id)]
+
+
+def test_a_flow_with_runs_in_progress_does_not_move(alice, acme, alice_team):
+    flow = make_flow(alice, GOOD, team=alice_team)
+    run = Run.objects.create(team=alice_team, flow=flow, graph=flow.graph, status=engine.WAITING, created_by=alice)
+    response = signed_in(alice).patch(f"/api/flows/{flow.id}/", {"team": acme.id}, format="json")
+    assert response.status_code == 409
+    assert "1 run in progress" in response.json()["error"]
+    assert Flow.objects.get(pk=flow.pk).team_id == alice_team.id
+    assert Run.objects.get(pk=run.pk).team_id == alice_team.id
+    # Renaming is not moving: it still works.
+    renamed = signed_in(alice).patch(f"/api/flows/{flow.id}/", {"name": "Renamed", "team": alice_team.id}, format="json")
+    assert renamed.status_code == 200
 
 
 def test_moving_needs_write_in_both_teams(alice, bob, acme, bob_team):

@@ -17,6 +17,11 @@ describe('credential form', () => {
     expect(credentialData({ apiKey: '', baseUrl: 'http://h/v1', clearBaseUrl: true }, true)).toEqual({ base_url: 'http://h/v1' });
   });
 
+  it('removes the API key only when asked and none is typed', () => {
+    expect(credentialData({ apiKey: '', baseUrl: '', clearApiKey: true }, true)).toEqual({ api_key: null });
+    expect(credentialData({ apiKey: '', baseUrl: '', clearApiKey: true }, false)).toEqual({});
+  });
+
   it('checks the base URL as the server does', () => {
     expect(baseUrlProblem('')).toBeNull();
     expect(baseUrlProblem('http://127.0.0.1:11434/v1')).toBeNull();

@@ -17,8 +17,10 @@ export const FIELD_LABELS: Record<CredentialField, string> = { api_key: 'API key
 export interface CredentialFormValues {
   apiKey: string;
   baseUrl: string;
+  /** Editing only: remove the stored key (a local server may need none). */
+  clearApiKey?: boolean;
   /** Editing only: remove the stored base URL (back to the provider's default). */
-  clearBaseUrl: boolean;
+  clearBaseUrl?: boolean;
 }
 
 /** A sentence for what the server would refuse in the base URL, or null. */
@@ -43,6 +45,7 @@ export function credentialData(values: CredentialFormValues, editing: boolean): 
   const apiKey = values.apiKey.trim();
   const baseUrl = values.baseUrl.trim();
   if (apiKey) data.api_key = apiKey;
+  else if (editing && values.clearApiKey) data.api_key = null;
   if (baseUrl) data.base_url = baseUrl;
   else if (editing && values.clearBaseUrl) data.base_url = null;
   if (editing && Object.keys(data).length === 0) return undefined;

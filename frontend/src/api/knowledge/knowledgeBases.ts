@@ -62,3 +62,8 @@ export function uploadDocument(id: number, file: File): Promise<KnowledgeDocumen
 export async function deleteDocument(id: number, documentId: number): Promise<void> {
   await request<unknown>('DELETE', `${documents(id)}${documentId}/`);
 }
+
+/** PATCH /api/knowledge-bases/<id>/ {name?, description?} (editors). */
+export function patchKnowledgeBase(id: number, patch: { name?: string; description?: string }): Promise<KnowledgeBase> {
+  return request<KnowledgeBase>('PATCH', one(id), patch);
+}

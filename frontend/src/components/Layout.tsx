@@ -98,7 +98,7 @@ export function Layout() {
           <span className="brand__mark" aria-hidden="true" />
           Baton
         </NavLink>
-        <NavLink to="/" end className="topbar__link">
+        <NavLink to="/" end className="topbar__link" data-testid="nav-flows">
           Flows
         </NavLink>
         <NavLink to="/knowledge" className="topbar__link" data-testid="nav-knowledge">

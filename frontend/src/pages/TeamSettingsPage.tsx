@@ -146,7 +146,7 @@ function GeneralSection({ team, editable, onSaved }: { team: TeamDetail; editabl
   const [problem, setProblem] = useState<string | null>(null);
   const capNumber = Number(cap);
   const capValid = cap.trim() !== '' && Number.isInteger(capNumber) && capNumber >= 0 && capNumber <= 100_000;
-  const changed = name.trim() !== team.name || (capValid && capNumber !== team.max_active_runs);
+  const changed = name.trim() !== team.name || cap.trim() !== String(team.max_active_runs);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();

@@ -2,7 +2,7 @@ import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { createApiKey, revokeApiKey, useApiKeys } from '../api/apiKeys/apiKeys';
 import { describeError } from '../api/client';
 import { listFlows, useFlows } from '../api/flows/listFlows';
-import type { ApiKey, ApiScope, NewApiKey } from '../api/types';
+import { API_SCOPES, type ApiKey, type ApiScope, type NewApiKey } from '../api/types';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { copyText } from '../components/ui/copyText';
 import { describeKeyFlows, EXPIRY_CHOICES, expiryFrom, type ExpiryChoice } from '../lib/apiKeyForm';
@@ -10,8 +10,6 @@ import { formatRelative, formatTime } from '../lib/format';
 import { can, SCOPE_LABELS, scopesAllowed, teamLabel } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
-
-const ALL_SCOPES: ApiScope[] = ['flows:read', 'runs:write', 'flows:write'];
 
 /** Names of the flows of the teams the listed keys belong to, for the Flows column. */
 function useFlowNames(teamIds: number[]): Map<number, string> {
@@ -229,7 +227,7 @@ function NewKeyForm({ onCreated }: { onCreated: (key: NewApiKey) => void }) {
       const key = await createApiKey({
         name: name.trim(),
         team: teamId,
-        scopes: ALL_SCOPES.filter((s) => chosenScopes.includes(s)),
+        scopes: API_SCOPES.filter((s) => chosenScopes.includes(s)),
         flows: limitFlows ? flowIds : [],
         expires_at: expiresAt,
       });
@@ -274,7 +272,7 @@ function NewKeyForm({ onCreated }: { onCreated: (key: NewApiKey) => void }) {
 
         <fieldset className="fieldset">
           <legend className="field__label">Scopes</legend>
-          {ALL_SCOPES.map((s) => {
+          {API_SCOPES.map((s) => {
             const permitted = allowed.includes(s);
             return (
               <label key={s} className={`check${permitted ? '' : ' check--disabled'}`}>

@@ -10,6 +10,7 @@ import {
   useKnowledgeBase,
 } from '../api/knowledge/knowledgeBases';
 import type { KnowledgeBase, KnowledgeDocument } from '../api/types';
+import { DeleteKnowledgeBaseDialog } from '../components/knowledge/DeleteKnowledgeBaseDialog';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { Dialog } from '../components/ui/Dialog';
 import { DOCUMENT_ACCEPT, documentProblem, formatBytes } from '../lib/documents';
@@ -17,7 +18,6 @@ import { formatRelative } from '../lib/format';
 import { can } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
-import { DeleteKnowledgeBaseDialog } from './KnowledgePage';
 
 interface Upload {
   id: number;

@@ -4,14 +4,14 @@ import { describeError } from '../api/client';
 import { useCredentials } from '../api/credentials/credentials';
 import { createKnowledgeBase, deleteKnowledgeBase, useKnowledgeBases } from '../api/knowledge/knowledgeBases';
 import type { KnowledgeBase } from '../api/types';
-import { ConfirmDialog } from '../components/ui/ConfirmDialog';
+import { DeleteKnowledgeBaseDialog } from '../components/knowledge/DeleteKnowledgeBaseDialog';
 import { Dialog } from '../components/ui/Dialog';
 import { formatRelative } from '../lib/format';
 import { can } from '../lib/permissions';
 import { useCurrentTeam, useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
 
-export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
+const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
 
 /** The team's knowledge bases: documents that retrieve and agent nodes search. */
 export function KnowledgePage() {
@@ -102,18 +102,6 @@ export function KnowledgePage() {
         <DeleteKnowledgeBaseDialog kb={deleting} busy={busy} onConfirm={() => void remove(deleting)} onCancel={() => setDeleting(null)} />
       )}
     </div>
-  );
-}
-
-export function DeleteKnowledgeBaseDialog(props: { kb: KnowledgeBase; busy: boolean; onConfirm: () => void; onCancel: () => void }) {
-  const { kb } = props;
-  return (
-    <ConfirmDialog title="Delete this knowledge base?" confirmLabel="Delete" danger busy={props.busy} onConfirm={props.onConfirm} onCancel={props.onCancel}>
-      <p>
-        “{kb.name}” and its {kb.document_count ?? 0} {kb.document_count === 1 ? 'document' : 'documents'} will be deleted; nodes that
-        search it will fail. This cannot be undone.
-      </p>
-    </ConfirmDialog>
   );
 }
 

@@ -36,6 +36,13 @@ class KnowledgeBaseSerializer(serializers.ModelSerializer):
         return data
 
 
+class KnowledgeBaseUpdateSerializer(serializers.Serializer):
+    """PATCH: the name and description; the embedding settings cannot change."""
+
+    name = StrictCharField(max_length=200, required=False)
+    description = StrictCharField(required=False, allow_blank=True)
+
+
 class DocumentSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

@@ -58,6 +58,16 @@ def do_create_knowledge_base(
     )
 
 
+def do_update_knowledge_base(knowledge_base: KnowledgeBase, changes: dict[str, Any]) -> KnowledgeBase:
+    """Rename it or change its description; its embedding settings stay as created."""
+    fields = [name for name in ("name", "description") if name in changes]
+    for name in fields:
+        setattr(knowledge_base, name, changes[name])
+    if fields:
+        knowledge_base.save(update_fields=[*fields, "updated_at"])
+    return knowledge_base
+
+
 def do_delete_knowledge_base(knowledge_base: KnowledgeBase) -> None:
     knowledge_base.delete()
 

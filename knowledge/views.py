@@ -10,7 +10,12 @@ from flows.views import query_int
 
 from . import services
 from .models import Document, KnowledgeBase
-from .serializers import DocumentSerializer, DocumentUploadSerializer, KnowledgeBaseSerializer
+from .serializers import (
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    KnowledgeBaseSerializer,
+    KnowledgeBaseUpdateSerializer,
+)
 
 
 def get_knowledge_base(request, pk: int, capability: str) -> KnowledgeBase:
@@ -58,12 +63,21 @@ class KnowledgeBaseListView(generics.ListCreateAPIView):
         return Response(KnowledgeBaseSerializer(knowledge_base).data, status=status.HTTP_201_CREATED)
 
 
-class KnowledgeBaseDetailView(generics.RetrieveDestroyAPIView):
+class KnowledgeBaseDetailView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = KnowledgeBaseSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_object(self):
         capability = Capability.FLOWS_READ if self.request.method == "GET" else Capability.KNOWLEDGE_WRITE
         return get_knowledge_base(self.request, self.kwargs["pk"], capability)
+
+    @extend_schema(request=KnowledgeBaseUpdateSerializer, responses=KnowledgeBaseSerializer)
+    def patch(self, request, *args, **kwargs):
+        knowledge_base = self.get_object()
+        body = KnowledgeBaseUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        knowledge_base = services.do_update_knowledge_base(knowledge_base, body.validated_data)
+        return Response(KnowledgeBaseSerializer(knowledge_base).data)
 
     def perform_destroy(self, instance: KnowledgeBase) -> None:
         services.do_delete_knowledge_base(instance)

@@ -25,7 +25,10 @@ urlpatterns = [
     path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.editor_page, name="home"),
-    re_path(r"^(?:flows|runs|members|api-keys)(?:/[^/]+)?/?$", views.editor_page),
+    re_path(
+        r"^(?:flows|runs|members|api-keys|teams|credentials|knowledge)(?:/[^/]+)?/?$",
+        views.editor_page,
+    ),
 ]
 
 # Unknown paths under /api/ and /hooks/ answer JSON like the rest of the API.

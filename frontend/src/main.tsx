@@ -1,18 +1,33 @@
-import { StrictMode, Suspense, type ReactNode } from 'react';
+import { StrictMode, Suspense, type ComponentType, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import '@xyflow/react/dist/style.css';
 import './styles/app.css';
+import './styles/workspace.css';
 import { startBoot } from './boot/start';
 import { Layout } from './components/Layout';
-import { ApiKeysPage } from './pages/ApiKeysPage';
 import { FlowsPage } from './pages/FlowsPage';
-import { editorPage, runPage } from './pages/lazyPages';
+import {
+  apiKeysPage,
+  credentialsPage,
+  editorPage,
+  knowledgeBasePage,
+  knowledgePage,
+  runPage,
+  teamSettingsPage,
+  teamsPage,
+} from './pages/lazyPages';
 import { MembersPage } from './pages/MembersPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 
 const EditorPage = editorPage.Component;
 const RunPage = runPage.Component;
+const TeamsPage = teamsPage.Component;
+const TeamSettingsPage = teamSettingsPage.Component;
+const ApiKeysPage = apiKeysPage.Component;
+const CredentialsPage = credentialsPage.Component;
+const KnowledgePage = knowledgePage.Component;
+const KnowledgeBasePage = knowledgeBasePage.Component;
 
 // Requests and the page's code start now; the first render waits for the code.
 const pageReady = startBoot(window.location.pathname, { editorPage: editorPage.preload, runPage: runPage.preload });
@@ -20,6 +35,12 @@ const pageReady = startBoot(window.location.pathname, { editorPage: editorPage.p
 function Loading({ children }: { children: ReactNode }) {
   return <Suspense fallback={<p className="muted pad">Loading…</p>}>{children}</Suspense>;
 }
+
+const loading = (Page: ComponentType) => (
+  <Loading>
+    <Page />
+  </Loading>
+);
 
 const router = createBrowserRouter([
   {
@@ -44,7 +65,12 @@ const router = createBrowserRouter([
         ),
       },
       { path: 'members', element: <MembersPage /> },
-      { path: 'api-keys', element: <ApiKeysPage /> },
+      { path: 'api-keys', element: loading(ApiKeysPage) },
+      { path: 'teams', element: loading(TeamsPage) },
+      { path: 'teams/:id', element: loading(TeamSettingsPage) },
+      { path: 'credentials', element: loading(CredentialsPage) },
+      { path: 'knowledge', element: loading(KnowledgePage) },
+      { path: 'knowledge/:id', element: loading(KnowledgeBasePage) },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

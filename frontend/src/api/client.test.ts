@@ -25,6 +25,17 @@ describe('api client', () => {
     expect(init.body).toBe('{"a":1}');
   });
 
+  it('sends FormData as it is, leaving its multipart type to the browser', async () => {
+    fetchMock.mockReturnValue(reply(201, { id: 1 }));
+    const form = new FormData();
+    form.append('file', new Blob(['# Hi']), 'hi.md');
+    await request('POST', '/api/knowledge-bases/1/documents/', form);
+    const init = fetchMock.mock.calls[0][1];
+    expect(init.body).toBe(form);
+    expect(init.headers['Content-Type']).toBeUndefined();
+    expect(init.headers['X-CSRFToken']).toBe('tok123');
+  });
+
   it('does not send the token on GET', async () => {
     fetchMock.mockReturnValue(reply(200, []));
     await request('GET', '/api/flows/');

@@ -260,20 +260,96 @@ export type RunEvent =
   | NodeDeltaEvent
   | NodeOutputEvent;
 
-// ---- Team pages (backend comes later) ----------------------------------------
+// ---- Teams, members, keys, credentials, knowledge (issues 4 and 5) ------------------
+
+export interface TeamSummary extends Team {
+  created_at: string;
+}
+
+export interface TeamDetail extends TeamSummary {
+  /** Runs of the team's flows in progress at once; 0 means no cap. */
+  max_active_runs: number;
+  member_count: number;
+}
 
 export interface Member {
   username: string;
   role: Role;
   id?: number;
+  joined_at?: string;
+  personal_owner?: boolean;
 }
 
+export type ApiScope = 'runs:write' | 'flows:read' | 'flows:write';
+export const API_SCOPES: readonly ApiScope[] = ['flows:read', 'runs:write', 'flows:write'];
+
+export type ApiKeyState = 'active' | 'expired' | 'revoked';
+
 export interface ApiKey {
-  id: number | string;
+  id: number;
   name: string;
-  prefix?: string;
-  created_at?: string;
-  last_used_at?: string | null;
-  /** Present only in the reply to the POST that created it. */
-  key?: string;
+  prefix: string;
+  /** null: a key that acts in every team of its user (made outside the site). */
+  team: number | null;
+  user: string;
+  scopes: ApiScope[];
+  /** Flow ids the key is limited to; empty: every flow of the team. */
+  flows: number[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  state: ApiKeyState;
+}
+
+export interface NewApiKey extends ApiKey {
+  /** The secret: in the answer to the POST that created it, and nowhere else. */
+  key: string;
+}
+
+export type CredentialProvider = 'openai' | 'anthropic';
+export type CredentialField = 'api_key' | 'base_url';
+
+export interface Credential {
+  id: number;
+  team: number;
+  name: string;
+  provider: CredentialProvider;
+  /** Which data fields are set; their values are never answered. */
+  fields: CredentialField[];
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KnowledgeBaseEmbedding {
+  credential: number;
+  model: string;
+}
+
+export interface KnowledgeBase {
+  id: number;
+  team: number;
+  name: string;
+  description: string;
+  embedding: KnowledgeBaseEmbedding | null;
+  document_count: number | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DocumentStatus = 'ready' | 'embedding' | 'failed';
+
+export interface KnowledgeDocument {
+  id: number;
+  knowledge_base: number;
+  name: string;
+  content_type: string;
+  size: number;
+  status: DocumentStatus;
+  error: string;
+  chunk_count: number;
+  created_by: string | null;
+  created_at: string;
 }

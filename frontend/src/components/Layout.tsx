@@ -1,7 +1,9 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { readCookie } from '../api/client';
+import { teamLabel } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
+import { CreateTeamDialog } from './teams/CreateTeamDialog';
 import { Toasts } from './ui/Toasts';
 
 function TeamSwitcher() {
@@ -10,25 +12,60 @@ function TeamSwitcher() {
   const selectTeam = useSessionStore((s) => s.selectTeam);
   const navigate = useNavigate();
   const location = useLocation();
-  if (!me || me.teams.length === 0) return null;
+  const [creating, setCreating] = useState(false);
+  if (!me) return null;
   return (
-    <select
-      className="input input--small team-switcher"
-      value={teamId ?? ''}
-      onChange={(e) => {
-        selectTeam(Number(e.target.value));
-        // A flow or run belongs to the team it was in: go to the new team's flows.
-        if (/^\/(flows|runs)\//.test(location.pathname)) navigate('/');
-      }}
-      aria-label="Team"
-      data-testid="team-switcher"
+    <>
+      {me.teams.length > 0 && (
+        <select
+          className="input input--small team-switcher"
+          value={teamId ?? ''}
+          onChange={(e) => {
+            const next = Number(e.target.value);
+            selectTeam(next);
+            // A flow, run or knowledge base belongs to the team it was in: go to the new
+            // team's list; a team's settings follow the switch.
+            if (/^\/(flows|runs)\//.test(location.pathname)) navigate('/');
+            else if (/^\/knowledge\/./.test(location.pathname)) navigate('/knowledge');
+            else if (/^\/teams\/./.test(location.pathname)) navigate(`/teams/${next}`);
+          }}
+          aria-label="Team"
+          data-testid="team-switcher"
+        >
+          {me.teams.map((t) => (
+            <option key={t.id} value={t.id}>
+              {teamLabel(t)}
+            </option>
+          ))}
+        </select>
+      )}
+      <button
+        type="button"
+        className="button button--small button--quiet"
+        onClick={() => setCreating(true)}
+        title="Create a team"
+        data-testid="new-team-button"
+      >
+        + Team
+      </button>
+      {creating && <CreateTeamDialog onClose={() => setCreating(false)} />}
+    </>
+  );
+}
+
+/** The current team's settings (its members are one link further). */
+function TeamLink() {
+  const teamId = useSessionStore((s) => s.teamId);
+  const location = useLocation();
+  const here = /^\/(teams|members)(\/|$)/.test(location.pathname);
+  return (
+    <NavLink
+      to={teamId === null ? '/teams' : `/teams/${teamId}`}
+      className={() => `topbar__link${here ? ' active' : ''}`}
+      data-testid="nav-team"
     >
-      {me.teams.map((t) => (
-        <option key={t.id} value={t.id}>
-          {t.personal ? `${t.name} (personal)` : t.name}
-        </option>
-      ))}
-    </select>
+      Team
+    </NavLink>
   );
 }
 
@@ -61,15 +98,19 @@ export function Layout() {
           <span className="brand__mark" aria-hidden="true" />
           Baton
         </NavLink>
-        <NavLink to="/" end className="topbar__link">
+        <NavLink to="/" end className="topbar__link" data-testid="nav-flows">
           Flows
         </NavLink>
-        <NavLink to="/members" className="topbar__link">
-          Members
+        <NavLink to="/knowledge" className="topbar__link" data-testid="nav-knowledge">
+          Knowledge
         </NavLink>
-        <NavLink to="/api-keys" className="topbar__link">
+        <NavLink to="/credentials" className="topbar__link" data-testid="nav-credentials">
+          Credentials
+        </NavLink>
+        <NavLink to="/api-keys" className="topbar__link" data-testid="nav-api-keys">
           API keys
         </NavLink>
+        <TeamLink />
         <span className="topbar__spacer" />
         {status === 'error' && <span className="error-text small">{error}</span>}
         <TeamSwitcher />

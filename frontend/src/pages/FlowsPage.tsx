@@ -7,11 +7,13 @@ import { getFlow } from '../api/flows/getFlow';
 import { useFlows } from '../api/flows/listFlows';
 import { patchFlow } from '../api/flows/patchFlow';
 import type { FlowSummary } from '../api/types';
+import { MoveCopyFlowDialog } from '../components/flows/MoveCopyFlowDialog';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { PromptDialog } from '../components/ui/PromptDialog';
 import { downloadJson, flowFileName, parseFlowFile, toFlowFile } from '../lib/flowFile';
 import { formatRelative } from '../lib/format';
 import { whenIdle } from '../lib/idle';
+import { writableTeams } from '../lib/permissions';
 import { canEdit, useCurrentTeam, useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
 import { editorPage } from './lazyPages';
@@ -20,6 +22,7 @@ type Pending =
   | { kind: 'create' }
   | { kind: 'rename'; flow: FlowSummary }
   | { kind: 'delete'; flow: FlowSummary }
+  | { kind: 'move-copy'; flow: FlowSummary }
   | null;
 
 export function FlowsPage() {
@@ -32,6 +35,9 @@ export function FlowsPage() {
   const fileRef = useRef<HTMLInputElement>(null);
   const navigate = useNavigate();
   const editable = team ? canEdit(team.role) : false;
+  // Copying out needs only reading here, and writing in some other team.
+  const me = useSessionStore((s) => s.me);
+  const mayCopyOut = writableTeams(me, teamId).length > 0;
 
   // Most visits here end in the editor: have its code in by then.
   useEffect(() => whenIdle(() => void editorPage.preload().catch(() => undefined)), []);
@@ -177,6 +183,17 @@ export function FlowsPage() {
                       Duplicate
                     </button>
                   )}
+                  {mayCopyOut && (
+                    <button
+                      type="button"
+                      className="button button--small"
+                      onClick={() => setPending({ kind: 'move-copy', flow: f })}
+                      data-testid="move-copy-flow"
+                      title={editable ? 'Copy or move to another team' : 'Copy to another team'}
+                    >
+                      {editable ? 'Copy / move…' : 'Copy to…'}
+                    </button>
+                  )}
                   <button type="button" className="button button--small" onClick={() => exportFlow(f)} data-testid="export-flow">
                     Export
                   </button>
@@ -209,6 +226,9 @@ export function FlowsPage() {
           onSubmit={(name) => rename(pending.flow, name)}
           onCancel={() => setPending(null)}
         />
+      )}
+      {pending?.kind === 'move-copy' && (
+        <MoveCopyFlowDialog flow={pending.flow} onDone={reload} onClose={() => setPending(null)} />
       )}
       {pending?.kind === 'delete' && (
         <ConfirmDialog

@@ -11,6 +11,8 @@ interface SessionState {
   status: 'idle' | 'loading' | 'ready' | 'error';
   error: string | null;
   load: () => Promise<void>;
+  /** Read /api/me/ again after teams changed (created, renamed, left, deleted). */
+  refresh: () => Promise<void>;
   setMe: (me: Me) => void;
   selectTeam: (teamId: number) => void;
 }
@@ -42,6 +44,13 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
       get().setMe(await getMe());
     } catch (err) {
       set({ status: 'error', error: describeError(err) });
+    }
+  },
+  refresh: async () => {
+    try {
+      get().setMe(await getMe());
+    } catch (err) {
+      set({ error: describeError(err) });
     }
   },
   setMe: (me) => set({ me, teamId: pickTeam(me, get().teamId ?? storedTeam()), status: 'ready', error: null }),

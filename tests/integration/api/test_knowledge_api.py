@@ -102,3 +102,20 @@ def test_other_teams_bases_do_not_exist_for_you_and_viewers_cannot_write(alice_t
     assert viewer.get(f"/api/knowledge-bases/{kb['id']}/documents/").status_code == 200
     answer = viewer.post(f"/api/knowledge-bases/{kb['id']}/documents/", {"name": "x", "text": "y"}, format="json")
     assert answer.status_code == 403
+
+
+def test_it_renames_a_knowledge_base_and_keeps_its_embedding(alice_api, alice, alice_team, bob):
+    credential = make_credential(alice_team, alice, base_url="https://api.example.com/v1")
+    created = alice_api.post("/api/knowledge-bases/", {"name": "Help", "embedding": {"credential": credential.id, "model": "e"}},
+                             format="json").json()
+    answer = alice_api.patch(f"/api/knowledge-bases/{created['id']}/",
+                             {"name": "Help center", "description": "What support answers", "embedding": None}, format="json")
+    assert answer.status_code == 200, answer.json()
+    renamed = answer.json()
+    assert (renamed["name"], renamed["description"]) == ("Help center", "What support answers")
+    assert renamed["embedding"] == {"credential": credential.id, "model": "e"}  # not changed by PATCH
+    assert alice_api.patch(f"/api/knowledge-bases/{created['id']}/", {"name": ""}, format="json").status_code == 400
+    assert alice_api.put(f"/api/knowledge-bases/{created['id']}/", {"name": "x"}, format="json").status_code == 405
+    join(bob, alice_team, "viewer")
+    assert api_client(bob).patch(f"/api/knowledge-bases/{created['id']}/", {"name": "x"}, format="json").status_code == 403
+    assert alice_api.get(f"/api/knowledge-bases/{created['id']}/").json()["name"] == "Help center"

@@ -116,6 +116,7 @@ ENDPOINTS = [
     # Knowledge bases: everyone reads, editors change.
     Endpoint("GET", "/api/knowledge-bases/{knowledge_base}/", "viewer", 200),
     Endpoint("POST", "/api/knowledge-bases/", "editor", 201, {"team": "{team}", "name": "Docs"}),
+    Endpoint("PATCH", "/api/knowledge-bases/{knowledge_base}/", "editor", 200, {"name": "Help"}),
     Endpoint("DELETE", "/api/knowledge-bases/{knowledge_base}/", "editor", 204),
     Endpoint("GET", "/api/knowledge-bases/{knowledge_base}/documents/", "viewer", 200),
     Endpoint(

@@ -1,22 +1,36 @@
-import { itemsOf, request } from '../client';
-import type { ApiKey, Page } from '../types';
+import { request } from '../client';
+import type { ApiKey, ApiScope, NewApiKey } from '../types';
 import { useRequest } from '../useRequest';
 
-/** GET /api/api-keys/ */
-export async function listApiKeys(signal?: AbortSignal): Promise<ApiKey[]> {
-  return itemsOf(await request<ApiKey[] | Page<ApiKey>>('GET', '/api/api-keys/', undefined, { signal }));
+/** GET /api/api-keys/ — your keys and, in teams you own, everyone's. */
+export function listApiKeys(options: { revoked?: boolean } = {}, signal?: AbortSignal): Promise<ApiKey[]> {
+  const query = options.revoked ? '?revoked=true' : '';
+  return request<ApiKey[]>('GET', `/api/api-keys/${query}`, undefined, { signal });
 }
 
-export function useApiKeys() {
-  return useRequest('api-keys', (signal) => listApiKeys(signal));
+export function useApiKeys(revoked = false) {
+  return useRequest(`api-keys:${revoked}`, (signal) => listApiKeys({ revoked }, signal));
 }
 
-/** POST /api/api-keys/ with {name} — the answer carries `key`, shown once. */
-export function createApiKey(name: string): Promise<ApiKey> {
-  return request<ApiKey>('POST', '/api/api-keys/', { name });
+export interface NewApiKeyRequest {
+  name: string;
+  team?: number;
+  scopes?: ApiScope[];
+  flows?: number[];
+  expires_at?: string | null;
+}
+
+/** POST /api/api-keys/ — the answer carries `key`, shown once. */
+export function createApiKey(body: NewApiKeyRequest): Promise<NewApiKey> {
+  return request<NewApiKey>('POST', '/api/api-keys/', body);
+}
+
+/** PATCH /api/api-keys/<id>/ */
+export function patchApiKey(id: number, patch: Omit<Partial<NewApiKeyRequest>, 'team'>): Promise<ApiKey> {
+  return request<ApiKey>('PATCH', `/api/api-keys/${id}/`, patch);
 }
 
 /** DELETE /api/api-keys/<id>/ — revokes the key. */
-export async function revokeApiKey(id: number | string): Promise<void> {
-  await request<unknown>('DELETE', `/api/api-keys/${encodeURIComponent(String(id))}/`);
+export async function revokeApiKey(id: number): Promise<void> {
+  await request<unknown>('DELETE', `/api/api-keys/${id}/`);
 }

@@ -24,6 +24,7 @@ import { RunStatusChip } from '../components/run/RunStatusChip';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { useEditorKeys } from '../hooks/useEditorKeys';
 import { useRunConnection } from '../hooks/useRunConnection';
+import { useRunRefresh } from '../hooks/useRunRefresh';
 import { whenIdle } from '../lib/idle';
 import { deriveRunInputs } from '../lib/runInputs';
 import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
@@ -118,6 +119,7 @@ function Editor({ flowId }: { flowId: number }) {
   const runLive = runId !== null && !isTerminal(runStatus);
 
   useRunConnection(runId);
+  useRunRefresh(runId);
 
   // ---- loading -------------------------------------------------------------
   const load = useCallback(

@@ -36,7 +36,7 @@ export function isLiveStatus(status: RunStatus | undefined): boolean {
 
 /** "item 3" for a map item, "tool call abc" for an agent's, "" for a sub-flow. */
 export function describeChildKey(child: Pick<ChildRun, 'parent_key'>, nodeType: string | undefined): string {
-  if (!child.parent_key) return '';
+  if (!child.parent_key || nodeType === 'subflow') return '';
   if (nodeType === 'map' || /^\d+$/.test(child.parent_key)) return `item ${child.parent_key}`;
   return `call ${child.parent_key}`;
 }

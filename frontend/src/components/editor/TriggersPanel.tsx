@@ -6,6 +6,7 @@ import { createTrigger, revokeTrigger, useTriggers } from '../../api/triggers/tr
 import type { NewTriggerUrl, Schedule, TriggerUrl } from '../../api/triggers/types';
 import { useVersions } from '../../api/versions/versions';
 import { describeCron, formatInZone } from '../../lib/cron';
+import { curlExample, exampleBody } from '../../lib/triggerExample';
 import { formatRelative, formatTime } from '../../lib/format';
 import { deriveRunInputs } from '../../lib/runInputs';
 import { useGraphStore } from '../../stores/graphStore';
@@ -23,19 +24,6 @@ interface TriggersPanelProps {
 }
 
 const versionText = (v: number | null) => (v ? `version ${v}` : 'latest published');
-
-/** An example body for a trigger URL: the flow's input keys. */
-export function exampleBody(keys: readonly string[]): string {
-  const body: Record<string, string> = {};
-  for (const key of keys) body[key] = '...';
-  return JSON.stringify(body);
-}
-
-/** A shell-quoted curl command that POSTs `body` to `url`. */
-export function curlExample(url: string, body: string): string {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return `curl -X POST ${quote(url)} \\\n  -H 'Content-Type: application/json' \\\n  -d ${quote(body)}`;
-}
 
 /** A flow's ways in from outside: secret trigger URLs and cron schedules. */
 export function TriggersPanel({ flowId, canWrite, onClose }: TriggersPanelProps) {

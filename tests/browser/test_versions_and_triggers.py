@@ -256,3 +256,62 @@ def test_a_subflow_picker_and_the_child_run_links(live, page: Page, alice):
     page.wait_for_url(re.compile(rf"/runs/{run.id}$"))
     expect(page.get_by_test_id("run-page")).to_be_visible()
     assert page.console_problems == []
+
+
+def test_a_runner_sees_versions_and_triggers_but_cannot_change_them(live, page: Page, alice, bob, alice_team):
+    from flows.services import do_publish_version
+    from tests.conftest import join
+
+    join(bob, alice_team, "runner")
+    owner = APIClient()
+    owner.force_login(alice)
+    credential_id = owner.post("/api/credentials/", {"name": "Key", "provider": "openai", "data": {"api_key": "sk-x"}},
+                               format="json").json()["id"]
+    flow = make_flow(alice, graph(laid_out([node("in", "input"), node("ask", "llm", credential=credential_id), node("out", "output", key="a")]),
+                                  [edge("in", "ask"), edge("ask", "out")]), team=alice_team, name="Shared")
+    do_publish_version(flow, user=alice, note="Reviewed", based_on_revision=None)
+
+    sign_in(page, live.url, "bob", next_path=f"/flows/{flow.id}")
+    expect(page.get_by_text("read-only (runner)")).to_be_visible()
+    open_versions(page)
+    expect(page.get_by_test_id("version-item")).to_have_count(1)
+    expect(page.get_by_test_id("version-item")).to_contain_text("Reviewed")
+    expect(page.get_by_test_id("publish-section")).to_have_count(0)
+    expect(page.get_by_test_id("restore-version")).to_have_count(0)
+    expect(page.get_by_test_id("view-version")).to_be_enabled()
+
+    page.get_by_test_id("triggers-button").click()
+    expect(page.get_by_test_id("triggers-panel")).to_contain_text("No trigger URLs.")
+    expect(page.get_by_test_id("create-trigger-form")).to_have_count(0)
+    expect(page.get_by_test_id("new-schedule")).to_have_count(0)
+
+    # Runners may not list credentials: the picker shows the stored id, read-only, not "missing".
+    page.get_by_test_id("triggers-button").click()
+    canvas_node(page, "ask").click()
+    select = page.get_by_test_id("picker-select-credential")
+    expect(select).to_be_disabled()
+    expect(select.locator("option:checked")).to_have_text(f"credential #{credential_id}")
+    assert page.console_problems == []
+
+
+def test_a_run_waiting_for_approval_says_so_and_is_approved_from_its_page(live, page: Page, alice):
+    flow = make_flow(alice, graph(laid_out([node("in", "input", key="amount"), node("ok", "approval", label="Manager OK", message="Pay {{ input }}?"),
+                                            node("out", "output", key="paid")]),
+                                  [edge("in", "ok"), edge("ok", "out", source_handle="approved")]), name="Payout")
+    from tests.helpers import wait_for_node
+
+    run = start(flow, alice, {"amount": 40})
+    wait_for_node(run, "ok", {"waiting"})
+    sign_in(page, live.url, "alice", next_path=f"/runs/{run.id}")
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "waiting")
+    expect(page.get_by_test_id("run-waiting-banner")).to_contain_text("Waiting for approval: Manager OK")
+    expect(page.get_by_test_id("run-waiting")).to_contain_text("Pay 40?")
+    page.get_by_test_id("review-approval").click()
+    page.get_by_placeholder("Comment (optional)").fill("fine")
+    page.get_by_test_id("approve-button").click()
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_test_id("run-waiting-banner")).to_have_count(0)
+    expect(page.get_by_test_id("approval-decision")).to_contain_text("Approved by alice")
+    expect(page.get_by_test_id("approval-decision")).to_contain_text("fine")
+    assert wait_for_run(run).outputs == {"paid": 40}
+    assert page.console_problems == []

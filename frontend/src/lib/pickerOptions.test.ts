@@ -29,6 +29,14 @@ describe('buildPickerOptions', () => {
     expect(options[2]).toMatchObject({ value: 9, missing: true });
   });
 
+  it('shows the stored id as itself while the list is not known', () => {
+    const options = buildPickerOptions('credential', [], { value: 9, nullable: true, loaded: false });
+    expect(options).toEqual([
+      { value: null, label: '— none —' },
+      { value: 9, label: 'credential #9' },
+    ]);
+  });
+
   it('leaves the flow being edited out of a flow picker', () => {
     const flows = [
       { id: 1, name: 'Main' },

@@ -28,6 +28,8 @@ export interface PickerOptionsArgs {
   excludeFlowId?: number | null;
   /** Only credentials of these providers fit (when the schema says so). */
   providers?: readonly string[] | null;
+  /** False while the list is loading or could not be had: a stored id is then shown as itself, not as missing. */
+  loaded?: boolean;
 }
 
 export const PICKER_NOUNS: Record<PickerKind, string> = {
@@ -66,7 +68,7 @@ export function pickedId(value: unknown): number | null {
 export function buildPickerOptions(
   kind: PickerKind,
   items: readonly PickableItem[],
-  { value, nullable, excludeFlowId = null, providers = null }: PickerOptionsArgs,
+  { value, nullable, excludeFlowId = null, providers = null, loaded = true }: PickerOptionsArgs,
 ): PickerOption[] {
   const current = pickedId(value);
   const fitting = items
@@ -77,7 +79,9 @@ export function buildPickerOptions(
   if (nullable) options.push({ value: null, label: '— none —' });
   else if (current === null) options.push({ value: null, label: `Choose a ${PICKER_NOUNS[kind]}…`, disabled: true });
   for (const item of fitting) options.push({ value: item.id, label: itemLabel(kind, item) });
-  if (current !== null && !fitting.some((item) => item.id === current)) {
+  if (current !== null && !loaded) {
+    options.push({ value: current, label: `${PICKER_NOUNS[kind]} #${current}` });
+  } else if (current !== null && !fitting.some((item) => item.id === current)) {
     const self = kind === 'flow' && current === excludeFlowId;
     options.push({ value: current, label: self ? `this flow (#${current})` : `missing (#${current})`, missing: true });
   }

@@ -59,6 +59,6 @@ describe('picker fields in the config form', () => {
   it('says so when the role may not list them', async () => {
     fetchMock.mockImplementation(() => answer({ error: 'your role does not allow this' }, 403));
     renderForm({ credential: null });
-    expect(await screen.findByText(/role cannot list/)).toBeTruthy();
+    expect(await screen.findByText(/Only editors and owners/)).toBeTruthy();
   });
 });

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { ApiError } from '../../api/client';
 import { usePickable } from '../../api/pickers/usePickable';
 import { buildPickerOptions, isPickerKind, PICKER_MANAGE_PATHS, PICKER_NOUNS, pickedId, type PickerKind } from '../../lib/pickerOptions';
-import { useSessionStore } from '../../stores/sessionStore';
+import { canEdit, roleIn, useSessionStore } from '../../stores/sessionStore';
 
 /** What a form knows about where it is: the team whose objects pickers list, the flow being edited. */
 export interface FormContext {
@@ -27,7 +27,10 @@ function PickerWidget({ id, value, onChange, schema, disabled, readonly, registr
   const context = (registry.formContext ?? {}) as FormContext;
   const sessionTeam = useSessionStore((s) => s.teamId);
   const teamId = context.teamId ?? sessionTeam;
-  const { data, error, loading, reload } = usePickable(kind, teamId ?? null);
+  const role = useSessionStore((s) => roleIn(s.me, teamId));
+  // Only editors and owners use credentials: for others the server lists none.
+  const hidden = kind === 'credential' && role !== null && !canEdit(role);
+  const { data, error, loading, reload } = usePickable(kind, hidden ? null : (teamId ?? null));
   const nullable = Boolean((schema as Record<string, unknown>)['x-baton-nullable']);
   const providersRaw = (schema as Record<string, unknown>)['x-baton-providers'];
   const options = buildPickerOptions(kind, data ?? [], {
@@ -35,6 +38,7 @@ function PickerWidget({ id, value, onChange, schema, disabled, readonly, registr
     nullable,
     excludeFlowId: context.flowId ?? null,
     providers: Array.isArray(providersRaw) ? (providersRaw as string[]) : null,
+    loaded: data !== undefined && !error && !hidden,
   });
   const current = pickedId(value);
   const chosen = options.find((o) => o.value === current);
@@ -69,18 +73,21 @@ function PickerWidget({ id, value, onChange, schema, disabled, readonly, registr
         </button>
       </div>
       {loading && <p className="muted small">Loading {noun}s…</p>}
-      {error && (
+      {((error && refused) || hidden) && <p className="muted small">Only editors and owners see the team&apos;s {noun}s.</p>}
+      {error && !refused && (
         <p className="error-detail" role="alert">
-          {refused ? `Your role cannot list the team's ${noun}s.` : `The ${noun}s could not be loaded: ${error.message}`}
+          The {noun}s could not be loaded: {error.message}
         </p>
       )}
       {chosen?.missing && !(kind === 'flow' && current === context.flowId) && (
         <p className="error-detail">The {noun} #{current} is not in this team (deleted?). Choose another.</p>
       )}
       {data && data.length === 0 && <p className="muted small">The team has no {noun}s yet.</p>}
+      {!(readonly || disabled) && (
       <Link className="small" to={PICKER_MANAGE_PATHS[kind]} target="_blank" rel="noreferrer" data-testid={`picker-manage-${kind}`}>
         Manage {noun}s
       </Link>
+      )}
     </div>
   );
 }

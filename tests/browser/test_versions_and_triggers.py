@@ -42,6 +42,7 @@ def test_it_publishes_compares_and_restores_versions(live, page: Page, alice):
     expect(page.locator(".react-flow__node")).to_have_count(3)
     open_versions(page)
     expect(page.get_by_test_id("no-versions")).to_be_visible()
+    expect(page.get_by_test_id("latest-version")).to_have_text("not published")
 
     page.get_by_test_id("version-note").fill("First cut")
     page.get_by_test_id("publish-button").click()
@@ -61,6 +62,7 @@ def test_it_publishes_compares_and_restores_versions(live, page: Page, alice):
     page.get_by_test_id("confirm-button").click()
     expect(page.get_by_test_id("version-item")).to_have_count(2)
     expect(page.get_by_test_id("dirty-marker")).to_have_attribute("data-dirty", "false")
+    expect(page.get_by_test_id("latest-version")).to_have_text("published: v2")
     assert list(flow.versions.order_by("number").values_list("number", "note")) == [(1, "First cut"), (2, "Friendlier")]
 
     # Compare 1 → 2: the new node is marked added, the relabelled one changed; a list says so.

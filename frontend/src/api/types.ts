@@ -104,6 +104,8 @@ export interface FlowSummary {
   description: string;
   revision: number;
   node_count?: number;
+  /** The number of the newest published version; null while none is. */
+  latest_version?: number | null;
   created_by?: string | null;
   updated_by?: string | null;
   created_at?: string;

@@ -50,6 +50,7 @@ interface FlowMeta {
   revision: number;
   updatedBy: string | null;
   updatedAt: string | null;
+  latestVersion: number | null;
 }
 
 function metaOf(flow: Flow): FlowMeta {
@@ -61,6 +62,7 @@ function metaOf(flow: Flow): FlowMeta {
     revision: flow.revision,
     updatedBy: flow.updated_by ?? null,
     updatedAt: flow.updated_at ?? null,
+    latestVersion: flow.latest_version ?? null,
   };
 }
 
@@ -407,6 +409,11 @@ function Editor({ flowId }: { flowId: number }) {
           {dirty ? '● Unsaved' : meta ? 'Saved' : ''}
         </span>
         {!editable && meta && <span className="badge badge--muted">read-only ({role})</span>}
+        {meta && (
+          <span className="muted small" data-testid="latest-version" title="The version API keys, trigger URLs and schedules run by default">
+            {meta.latestVersion ? `published: v${meta.latestVersion}` : 'not published'}
+          </span>
+        )}
         <div className="toolbar__group">
           <button type="button" className="button button--icon" onClick={() => useGraphStore.getState().undo()} disabled={!canUndo || readOnly} title="Undo (Ctrl+Z)" aria-label="Undo" data-testid="undo-button">
             ↶
@@ -504,6 +511,7 @@ function Editor({ flowId }: { flowId: number }) {
                 revision={() => metaRef.current?.revision ?? meta.revision}
                 save={() => save()}
                 onRestored={onRestored}
+                onPublished={(number) => setMeta((m) => (m ? { ...m, latestVersion: number } : m))}
                 onProblems={(problems) => {
                   useGraphStore.getState().setProblems(problems);
                   setSideTab('problems');

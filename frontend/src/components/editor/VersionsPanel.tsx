@@ -21,6 +21,7 @@ interface VersionsPanelProps {
   save: () => Promise<boolean>;
   /** A restore answered with the flow: the editor adopts it. */
   onRestored: (flow: Flow) => void;
+  onPublished: (number: number) => void;
   /** A publish was refused for the draft's problems. */
   onProblems: (problems: GraphProblem[]) => void;
   onClose: () => void;
@@ -38,7 +39,7 @@ const refLabel = (ref: VersionRef) => (ref === 'draft' ? 'draft' : `version ${re
 const parseRef = (value: string): VersionRef => (value === 'draft' ? 'draft' : Number(value));
 
 /** Publish the saved draft, list the versions, view or compare them on the canvas, restore one. */
-export function VersionsPanel({ flowId, canWrite, revision, save, onRestored, onProblems, onClose }: VersionsPanelProps) {
+export function VersionsPanel({ flowId, canWrite, revision, save, onRestored, onPublished, onProblems, onClose }: VersionsPanelProps) {
   const [refreshKey, setRefreshKey] = useState(0);
   const { data: versions, error, loading, reload } = useVersions(flowId, refreshKey);
   const dirty = useGraphStore(selectDirty);
@@ -64,6 +65,7 @@ export function VersionsPanel({ flowId, canWrite, revision, save, onRestored, on
       const version = await publishVersion(flowId, note.trim(), revision());
       setNote('');
       setRefreshKey((k) => k + 1);
+      onPublished(version.number);
       toast.success(`Published version ${version.number}.`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 400 && Array.isArray(err.body.errors)) {

@@ -359,7 +359,11 @@ function Editor({ flowId }: { flowId: number }) {
 
   const toggleDrawer = (which: 'versions' | 'triggers') => {
     if (drawer === which) closeDrawer();
-    else setDrawer(which);
+    else {
+      // A version or comparison on screen belongs to the versions drawer.
+      useGraphStore.getState().exitPreview();
+      setDrawer(which);
+    }
   };
 
   // Refresh the history list when the run on screen ends.

@@ -104,6 +104,8 @@ export interface FlowSummary {
   description: string;
   revision: number;
   node_count?: number;
+  /** The number of the newest published version; null while none is. */
+  latest_version?: number | null;
   created_by?: string | null;
   updated_by?: string | null;
   created_at?: string;
@@ -176,7 +178,31 @@ export interface NodeRun {
   /** What the node says about itself while it waits (a delay's "waiting 2 s"). */
   message?: string | null;
   stream?: string | null;
-  usage?: { input_tokens?: number; output_tokens?: number; cost_usd?: number } | null;
+  usage?: Usage | null;
+  /** What a node keeps beside its output (an approval's decision, a sub-flow's child run ids...). */
+  details?: Record<string, unknown> | null;
+}
+
+export interface Usage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cost_usd?: number;
+}
+
+/** A run started by a node of another run (a sub-flow, a map item, an agent's flow tool). */
+export interface ChildRun {
+  id: string;
+  flow: number;
+  status: RunStatus;
+  parent_node_id: string;
+  /** A map item's index, an agent's tool-call id; "" for a sub-flow. */
+  parent_key: string;
+  error: RunError | null;
+  usage: Usage | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
 }
 
 export interface RunSummary {
@@ -193,6 +219,16 @@ export interface RunSummary {
   started_at: string | null;
   finished_at: string | null;
   duration_ms: number | null;
+  /** The published version that ran; null: the draft. */
+  version?: number | null;
+  usage?: Usage | null;
+  parent_run?: string | null;
+  parent_node_id?: string;
+  parent_key?: string;
+  /** Pending because the team's cap on active runs holds it. */
+  waiting_for_slot?: boolean;
+  /** Runs its nodes started (only on GET /api/runs/<id>/ and snapshots). */
+  children?: ChildRun[];
 }
 
 export interface Run extends RunSummary {
@@ -219,6 +255,7 @@ export interface RunStatusEvent {
   outputs?: Record<string, unknown>;
   started_at?: string | null;
   duration_ms?: number | null;
+  usage?: Usage | null;
 }
 
 export interface NodeStatusEvent {

@@ -50,8 +50,20 @@ describe('schema helpers', () => {
     });
     expect(s.title).toBeUndefined();
     expect(s.properties).toEqual({
-      max_tokens: { type: 'integer', title: 'Max Tokens' },
+      max_tokens: { type: 'integer', title: 'Max Tokens', 'x-baton-nullable': true },
       mode: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
+    });
+  });
+
+  it('lets a nullable picker field hold null', () => {
+    const s = simplifySchema({
+      type: 'object',
+      properties: {
+        credential: { anyOf: [{ type: 'integer' }, { type: 'null' }], default: null, 'x-baton-picker': 'credential' },
+      },
+    });
+    expect(s.properties).toEqual({
+      credential: { type: ['integer', 'null'], 'x-baton-picker': 'credential', 'x-baton-nullable': true },
     });
   });
 

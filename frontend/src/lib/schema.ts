@@ -9,7 +9,8 @@ function isNullSchema(s: unknown): boolean {
 
 /**
  * Pydantic's schemas made friendlier for a generated form: `Optional[X]`
- * (`anyOf: [X, {type: null}]`) becomes X, and the root's title (the model's
+ * (`anyOf: [X, {type: null}]`) becomes X marked `x-baton-nullable` (a picker
+ * then offers "none"), and the root's title (the model's
  * class name) is dropped.
  */
 export function simplifySchema(schema: JsonSchema | undefined): RJSFSchema {
@@ -31,8 +32,10 @@ function simplify(node: unknown): unknown {
       if (rest.length === 1 && rest.length < options.length) {
         const { [key]: _dropped, ...outer } = s;
         void _dropped;
-        s = { ...(rest[0] as S), ...outer };
+        s = { ...(rest[0] as S), ...outer, 'x-baton-nullable': true };
         if (s.default === null) delete s.default;
+        // A picker's "none" is a null the form must accept (rjsf still draws the one type).
+        if (outer['x-baton-picker'] && typeof s.type === 'string') s.type = [s.type, 'null'];
       }
     }
   }

@@ -1,5 +1,5 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useBlocker, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
 import { earlyKeys, takeEarly } from '../api/early';
@@ -16,12 +16,15 @@ import { NodePanel } from '../components/editor/NodePanel';
 import { Palette } from '../components/editor/Palette';
 import { ProblemsList } from '../components/editor/ProblemsList';
 import { RunHistory } from '../components/editor/RunHistory';
+import { TriggersPanel } from '../components/editor/TriggersPanel';
+import { VersionsPanel } from '../components/editor/VersionsPanel';
 import { preloadSchemaForm } from '../components/forms/LazySchemaForm';
 import { RunInputsDialog } from '../components/run/RunInputsDialog';
 import { RunStatusChip } from '../components/run/RunStatusChip';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { useEditorKeys } from '../hooks/useEditorKeys';
 import { useRunConnection } from '../hooks/useRunConnection';
+import { useRunRefresh } from '../hooks/useRunRefresh';
 import { whenIdle } from '../lib/idle';
 import { deriveRunInputs } from '../lib/runInputs';
 import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
@@ -29,6 +32,7 @@ import {
   selectCanRedo,
   selectCanUndo,
   selectDirty,
+  selectPreview,
   selectSelectedCount,
   selectSingleSelectedNodeId,
   useGraphStore,
@@ -46,6 +50,7 @@ interface FlowMeta {
   revision: number;
   updatedBy: string | null;
   updatedAt: string | null;
+  latestVersion: number | null;
 }
 
 function metaOf(flow: Flow): FlowMeta {
@@ -57,6 +62,7 @@ function metaOf(flow: Flow): FlowMeta {
     revision: flow.revision,
     updatedBy: flow.updated_by ?? null,
     updatedAt: flow.updated_at ?? null,
+    latestVersion: flow.latest_version ?? null,
   };
 }
 
@@ -87,6 +93,10 @@ function Editor({ flowId }: { flowId: number }) {
   const [sideTab, setSideTab] = useState<'problems' | 'runs'>('runs');
   const [historyKey, setHistoryKey] = useState(0);
   const [nameDraft, setNameDraft] = useState('');
+  const [drawer, setDrawer] = useState<'versions' | 'triggers' | null>(null);
+  // The revision a publish or restore is based on, current even inside a callback started before a save.
+  const metaRef = useRef<FlowMeta | null>(null);
+  metaRef.current = meta;
   const canvasRef = useRef<HTMLDivElement>(null);
   const { fitView } = useReactFlow();
 
@@ -95,7 +105,10 @@ function Editor({ flowId }: { flowId: number }) {
   // Until /api/me/ answers (or if it names no role) let the server decide.
   const editable = role === null || canEdit(role);
   const runnable = role === null || canRun(role);
-  const readOnly = !editable;
+  const preview = useGraphStore(selectPreview);
+  // A version or a comparison on screen is looked at, never edited or saved.
+  const readOnly = !editable || preview !== null;
+  const formContext = useMemo(() => ({ teamId: meta?.team ?? null, flowId }), [meta?.team, flowId]);
 
   const dirty = useGraphStore(selectDirty);
   const canUndo = useGraphStore(selectCanUndo);
@@ -108,6 +121,7 @@ function Editor({ flowId }: { flowId: number }) {
   const runLive = runId !== null && !isTerminal(runStatus);
 
   useRunConnection(runId);
+  useRunRefresh(runId);
 
   // ---- loading -------------------------------------------------------------
   const load = useCallback(
@@ -154,8 +168,8 @@ function Editor({ flowId }: { flowId: number }) {
   }, [loaded]);
 
   useEffect(() => {
-    useGraphStore.getState().setReadOnly(readOnly);
-  }, [readOnly, meta]);
+    useGraphStore.getState().setReadOnly(!editable);
+  }, [editable, meta]);
 
   useEffect(() => {
     if (meta) document.title = `${dirty ? '• ' : ''}${meta.name} — Baton`;
@@ -184,6 +198,7 @@ function Editor({ flowId }: { flowId: number }) {
     async (baseRevision?: number): Promise<boolean> => {
       if (!meta || saving || readOnly) return false;
       const s = useGraphStore.getState();
+      if (s.preview) return false;
       const rev = s.rev;
       setSaving(true);
       try {
@@ -194,6 +209,7 @@ function Editor({ flowId }: { flowId: number }) {
           revision: baseRevision ?? meta.revision,
         });
         setMeta(metaOf(flow));
+        metaRef.current = metaOf(flow);
         useGraphStore.getState().markSaved(rev);
         useGraphStore.getState().setProblems([]);
         setConflict(null);
@@ -286,6 +302,7 @@ function Editor({ flowId }: { flowId: number }) {
     if (!meta) return;
     setShowRunDialog(false);
     const s = useGraphStore.getState();
+    if (s.preview) return;
     const draft = selectDirty(s) ? s.graph() : undefined;
     setStarting(true);
     try {
@@ -324,6 +341,28 @@ function Editor({ flowId }: { flowId: number }) {
       toast.info('Cancelling the run…');
     } catch (err) {
       toast.error(describeError(err));
+    }
+  };
+
+  // ---- versions ---------------------------------------------------------------------
+  const onRestored = (flow: Flow) => {
+    setMeta(metaOf(flow));
+    setNameDraft(flow.name);
+    useGraphStore.getState().replaceSaved(flow.graph);
+    requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1 }));
+  };
+
+  const closeDrawer = () => {
+    useGraphStore.getState().exitPreview();
+    setDrawer(null);
+  };
+
+  const toggleDrawer = (which: 'versions' | 'triggers') => {
+    if (drawer === which) closeDrawer();
+    else {
+      // A version or comparison on screen belongs to the versions drawer.
+      useGraphStore.getState().exitPreview();
+      setDrawer(which);
     }
   };
 
@@ -373,7 +412,12 @@ function Editor({ flowId }: { flowId: number }) {
         >
           {dirty ? '● Unsaved' : meta ? 'Saved' : ''}
         </span>
-        {readOnly && meta && <span className="badge badge--muted">read-only ({role})</span>}
+        {!editable && meta && <span className="badge badge--muted">read-only ({role})</span>}
+        {meta && (
+          <span className="muted small" data-testid="latest-version" title="The version API keys, trigger URLs and schedules run by default">
+            {meta.latestVersion ? `published: v${meta.latestVersion}` : 'not published'}
+          </span>
+        )}
         <div className="toolbar__group">
           <button type="button" className="button button--icon" onClick={() => useGraphStore.getState().undo()} disabled={!canUndo || readOnly} title="Undo (Ctrl+Z)" aria-label="Undo" data-testid="undo-button">
             ↶
@@ -398,6 +442,30 @@ function Editor({ flowId }: { flowId: number }) {
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>
+        <div className="toolbar__group">
+          <button
+            type="button"
+            className={`button${drawer === 'versions' ? ' button--active' : ''}`}
+            onClick={() => toggleDrawer('versions')}
+            disabled={!meta}
+            aria-pressed={drawer === 'versions'}
+            data-testid="versions-button"
+            title="Publish, view, compare and restore versions"
+          >
+            Versions
+          </button>
+          <button
+            type="button"
+            className={`button${drawer === 'triggers' ? ' button--active' : ''}`}
+            onClick={() => toggleDrawer('triggers')}
+            disabled={!meta}
+            aria-pressed={drawer === 'triggers'}
+            data-testid="triggers-button"
+            title="Trigger URLs and schedules"
+          >
+            Triggers
+          </button>
+        </div>
         <div className="toolbar__group toolbar__group--run">
           <RunStatusChip />
           {runLive ? (
@@ -409,8 +477,8 @@ function Editor({ flowId }: { flowId: number }) {
             type="button"
             className="button button--primary"
             onClick={onRunClick}
-            disabled={!meta || !runnable || starting || catalogStatus === 'loading'}
-            title={dirty ? 'Run the drawing on screen (unsaved changes included)' : 'Run the flow'}
+            disabled={!meta || !runnable || starting || catalogStatus === 'loading' || preview !== null}
+            title={preview ? 'Go back to the draft to run it' : dirty ? 'Run the drawing on screen (unsaved changes included)' : 'Run the flow'}
             data-testid="run-button"
           >
             {starting ? 'Starting…' : '▶ Run'}
@@ -422,11 +490,47 @@ function Editor({ flowId }: { flowId: number }) {
         {!readOnly && <Palette canvasRef={canvasRef} disabled={readOnly} />}
         <div className="editor__canvas" ref={canvasRef}>
           {/* Nodes take their handles from the catalog: drawn before it, they would all be drawn again. */}
-          {meta && catalogSettled(catalogStatus) ? <FlowCanvas readOnly={readOnly} /> : <p className="muted pad">Loading the flow…</p>}
+          {meta && catalogSettled(catalogStatus) ? (
+            <FlowCanvas key={preview?.key ?? 0} readOnly={readOnly} />
+          ) : (
+            <p className="muted pad">Loading the flow…</p>
+          )}
+          {preview && (
+            <div className="canvas-banner" data-testid="preview-banner">
+              <span>
+                {preview.label} · read-only{dirty ? ' · your unsaved draft is kept' : ''}
+              </span>
+              <button type="button" className="button button--small" onClick={() => useGraphStore.getState().exitPreview()} data-testid="banner-back-to-draft">
+                Back to the draft
+              </button>
+            </div>
+          )}
         </div>
+        {drawer && meta ? (
+          <aside className="side side--drawer">
+            {drawer === 'versions' ? (
+              <VersionsPanel
+                flowId={meta.id}
+                canWrite={editable}
+                revision={() => metaRef.current?.revision ?? meta.revision}
+                save={() => save()}
+                onRestored={onRestored}
+                onPublished={(number) => setMeta((m) => (m ? { ...m, latestVersion: number } : m))}
+                onProblems={(problems) => {
+                  useGraphStore.getState().setProblems(problems);
+                  setSideTab('problems');
+                  closeDrawer();
+                }}
+                onClose={closeDrawer}
+              />
+            ) : (
+              <TriggersPanel flowId={meta.id} canWrite={editable} onClose={closeDrawer} />
+            )}
+          </aside>
+        ) : (
         <aside className="side">
           {selectedNodeId ? (
-            <NodePanel nodeId={selectedNodeId} readOnly={readOnly} />
+            <NodePanel nodeId={selectedNodeId} readOnly={readOnly} context={formContext} />
           ) : selectedCount > 1 ? (
             <div className="panel" data-testid="selection-panel">
               <header className="panel__header">
@@ -460,6 +564,7 @@ function Editor({ flowId }: { flowId: number }) {
             </div>
           )}
         </aside>
+        )}
       </div>
 
       {showRunDialog && meta && (

@@ -11,7 +11,10 @@ import { NodeRunInspector } from '../components/run/NodeRunInspector';
 import { RunStatusChip } from '../components/run/RunStatusChip';
 import { JsonTree } from '../components/ui/JsonTree';
 import { useRunConnection } from '../hooks/useRunConnection';
+import { useRunRefresh } from '../hooks/useRunRefresh';
 import { formatTime } from '../lib/format';
+import { formatUsage } from '../lib/runDetails';
+import { ChildRunsList } from '../components/run/ChildRunsList';
 import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
 import { selectSingleSelectedNodeId, useGraphStore } from '../stores/graphStore';
 import { isTerminal, useRunStore } from '../stores/runStore';
@@ -37,6 +40,14 @@ function RunView({ runId }: { runId: string }) {
   const selectedType = useGraphStore((s) => (selectedNodeId ? s.nodes.find((n) => n.id === selectedNodeId)?.type : undefined));
 
   useRunConnection(follow);
+  useRunRefresh(loaded ? runId : null);
+  // Which nodes wait, and for what, as one string: stays equal (no re-render) while events stream in.
+  const waitingKey = useRunStore((s) =>
+    Object.values(s.nodes)
+      .filter((n) => n.status === 'waiting')
+      .map((n) => `${n.node_id}\u0001${n.message || n.reason || ''}`)
+      .join('\u0000'),
+  );
 
   useEffect(() => {
     const controller = new AbortController();
@@ -76,6 +87,18 @@ function RunView({ runId }: { runId: string }) {
   }
 
   const live = !!run && !isTerminal(run.status);
+  const usage = formatUsage(run?.usage);
+  const typeOf = (nodeId: string) => useGraphStore.getState().nodes.find((n) => n.id === nodeId)?.type;
+  const labelOf = (nodeId: string) => useGraphStore.getState().nodes.find((n) => n.id === nodeId)?.data.label || nodeId;
+  // What the run waits for; approvals (someone must answer) get a banner of their own.
+  const waiting = live && waitingKey
+    ? waitingKey.split('\u0000').map((part) => {
+        const [nodeId, text] = part.split('\u0001');
+        return { nodeId, text };
+      })
+    : [];
+  const approvals = waiting.filter((n) => typeOf(n.nodeId) === 'approval');
+  const children = run?.children ?? [];
   return (
     <div className="editor run-page" data-testid="run-page" data-run-id={runId}>
       <div className="toolbar" role="toolbar" aria-label="Run">
@@ -97,6 +120,26 @@ function RunView({ runId }: { runId: string }) {
             {run.created_by ? ` by ${run.created_by}` : ''} · {formatTime(run.created_at)}
           </span>
         )}
+        {run && (
+          <span
+            className="badge badge--muted"
+            data-testid="run-version"
+            data-version={run.version ?? 'draft'}
+            title={run.version ? `Ran published version ${run.version}` : 'Ran the draft (unpublished)'}
+          >
+            {run.version ? `version ${run.version}` : 'draft'}
+          </span>
+        )}
+        {run?.parent_run && (
+          <Link to={`/runs/${run.parent_run}`} className="small" data-testid="parent-run-link">
+            ↑ parent run{run.parent_node_id ? ` (node ${run.parent_node_id}${run.parent_key ? `, ${run.parent_key}` : ''})` : ''}
+          </Link>
+        )}
+        {usage && (
+          <span className="muted small run-usage" data-testid="run-usage" title="Model usage of the whole run, child runs included">
+            {usage}
+          </span>
+        )}
         <span className="badge badge--muted">read-only</span>
         <div className="toolbar__group toolbar__group--run">
           <RunStatusChip showLink={false} />
@@ -115,6 +158,27 @@ function RunView({ runId }: { runId: string }) {
       <div className="editor__body">
         <div className="editor__canvas">
           {loaded && catalogSettled(catalogStatus) ? <FlowCanvas readOnly /> : <p className="muted pad">Loading the run…</p>}
+          {run?.waiting_for_slot && run.status === 'pending' && (
+            <div className="canvas-banner" data-testid="run-slot-banner">
+              Waiting for a free slot: the team&apos;s limit of active runs is reached.
+            </div>
+          )}
+          {approvals.length > 0 && (
+            <div className="canvas-banner run-waiting" data-testid="run-waiting-banner">
+              <span>
+                ⏸ Waiting for approval: {labelOf(approvals[0].nodeId)}
+                {approvals.length > 1 ? ` and ${approvals.length - 1} more` : ''}
+              </span>
+              <button
+                type="button"
+                className="button button--small button--primary"
+                onClick={() => useGraphStore.getState().selectOnly([approvals[0].nodeId])}
+                data-testid="review-approval"
+              >
+                Review
+              </button>
+            </div>
+          )}
         </div>
         <aside className="side">
           {selectedNodeId ? (
@@ -129,6 +193,15 @@ function RunView({ runId }: { runId: string }) {
           ) : (
             <div className="panel">
               <div className="panel__body">
+                {waiting.length > 0 && (
+                  <div className="run-waiting" data-testid="run-waiting">
+                    {waiting.map((n) => (
+                      <div key={n.nodeId}>
+                        ⏸ <strong>{labelOf(n.nodeId)}</strong> waits{n.text ? `: ${n.text}` : ''}
+                      </div>
+                    ))}
+                  </div>
+                )}
                 <h4>Inputs</h4>
                 {run ? <JsonTree value={run.inputs ?? {}} testId="run-inputs" /> : null}
                 <h4>Outputs</h4>
@@ -141,6 +214,14 @@ function RunView({ runId }: { runId: string }) {
                   <>
                     <h4>Error</h4>
                     <pre className="error-block">{run.error.message}</pre>
+                  </>
+                )}
+                {children.length > 0 && (
+                  <>
+                    <h4>
+                      Child runs <span className="muted small">({children.length})</span>
+                    </h4>
+                    <ChildRunsList children={children} typeOf={typeOf} showNode />
                   </>
                 )}
                 <p className="muted small">Click a node to see its output.</p>

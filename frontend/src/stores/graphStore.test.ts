@@ -208,3 +208,54 @@ describe('graph store: history', () => {
     expect(graph.edges[0]).toEqual({ id: 'e1', source: 'n1', sourceHandle: 'out', target: 'n2', targetHandle: 'in' });
   });
 });
+
+describe('previews and restores', () => {
+  const draft = {
+    nodes: [{ id: 'a', type: 'template', position: { x: 0, y: 0 }, data: { label: 'A', config: {} } }],
+    edges: [],
+  };
+  const other = {
+    nodes: [
+      { id: 'a', type: 'template', position: { x: 0, y: 0 }, data: { label: 'A2', config: {} } },
+      { id: 'b', type: 'template', position: { x: 100, y: 0 }, data: { label: 'B', config: {} } },
+    ],
+    edges: [{ id: 'e', source: 'a', sourceHandle: 'out', target: 'b', targetHandle: 'in' }],
+  };
+
+  it('shows another graph read-only, marked, and gives the draft back with its unsaved edits', () => {
+    const store = useGraphStore.getState();
+    store.load(draft);
+    store.updateNodeData('a', { label: 'edited' });
+    expect(selectDirty(useGraphStore.getState())).toBe(true);
+    useGraphStore.getState().enterPreview(other, { label: 'Version 2', nodeMarks: { b: 'added', a: 'changed' }, edgeMarks: { e: 'added' } });
+    let s = useGraphStore.getState();
+    expect(s.readOnly).toBe(true);
+    expect(s.preview?.label).toBe('Version 2');
+    expect(s.nodes.find((n) => n.id === 'b')).toMatchObject({ className: 'diff diff--added', domAttributes: { 'data-diff': 'added' } });
+    expect(s.edges[0].className).toBe('diff diff--added');
+    // Still dirty: the draft's edits wait in the stash.
+    expect(selectDirty(s)).toBe(true);
+    s.updateNodeData('b', { label: 'nope' });
+    expect(useGraphStore.getState().nodes.find((n) => n.id === 'b')!.data.label).toBe('B');
+    useGraphStore.getState().exitPreview();
+    s = useGraphStore.getState();
+    expect(s.preview).toBeNull();
+    expect(s.readOnly).toBe(false);
+    expect(s.nodes.map((n) => n.data.label)).toEqual(['edited']);
+    expect(selectDirty(s)).toBe(true);
+    s.undo();
+    expect(useGraphStore.getState().nodes[0].data.label).toBe('A');
+  });
+
+  it('replaces the draft with a restored graph as one undo step, saved', () => {
+    useGraphStore.getState().load(draft);
+    useGraphStore.getState().replaceSaved(other);
+    let s = useGraphStore.getState();
+    expect(s.nodes.map((n) => n.id)).toEqual(['a', 'b']);
+    expect(selectDirty(s)).toBe(false);
+    s.undo();
+    s = useGraphStore.getState();
+    expect(s.nodes.map((n) => n.id)).toEqual(['a']);
+    expect(selectDirty(s)).toBe(true);
+  });
+});

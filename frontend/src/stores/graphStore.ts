@@ -26,6 +26,26 @@ export interface Snapshot {
   rev: number;
 }
 
+/** Marks a comparison puts on the canvas: what became of each node and edge. */
+export type DiffMark = 'added' | 'removed' | 'changed' | 'moved';
+
+export interface PreviewOptions {
+  /** What is on screen, e.g. "Version 3" or "Version 2 → draft". */
+  label: string;
+  nodeMarks?: Readonly<Record<string, DiffMark>>;
+  edgeMarks?: Readonly<Record<string, DiffMark>>;
+}
+
+type Stash = Pick<GraphState, 'nodes' | 'edges' | 'rev' | 'savedRev' | 'history' | 'readOnly' | 'problems' | 'problemsByNode' | 'problemsByEdge'>;
+
+export interface Preview {
+  label: string;
+  /** Bumped on every preview shown, so the canvas can fit the new drawing. */
+  key: number;
+  /** The drawing being edited, put aside while another graph is on screen. */
+  stash: Stash;
+}
+
 export interface GraphState extends Snapshot {
   history: History<Snapshot>;
   savedRev: number;
@@ -35,6 +55,8 @@ export interface GraphState extends Snapshot {
   problems: GraphProblem[];
   problemsByNode: Record<string, string[]>;
   problemsByEdge: Record<string, string[]>;
+  /** Another graph (a published version, a comparison) on screen, read-only; the draft waits in the stash. */
+  preview: Preview | null;
 
   load: (graph: Graph | null | undefined, options?: { readOnly?: boolean }) => void;
   setReadOnly: (readOnly: boolean) => void;
@@ -52,6 +74,15 @@ export interface GraphState extends Snapshot {
   markSaved: (rev: number) => void;
   setProblems: (problems: GraphProblem[]) => void;
   graph: () => Graph;
+  /** Shows `graph` read-only in place of the drawing (which keeps its edits and history). */
+  enterPreview: (graph: Graph, options: PreviewOptions) => void;
+  /** Back to the drawing as it was left. */
+  exitPreview: () => void;
+  /**
+   * The draft replaced by `graph` as the server now holds it (a restored version):
+   * one undo step, and saved. Undo brings the previous drawing back, as an unsaved edit.
+   */
+  replaceSaved: (graph: Graph) => void;
 }
 
 let revCounter = 0;
@@ -104,7 +135,15 @@ function recordMeasurements(nodes: readonly FlowNode[], changes: readonly NodeDi
   }
 }
 
-export const selectDirty = (s: GraphState) => s.rev !== s.savedRev;
+/** Unsaved edits to the drawing (also while a preview has put it aside). */
+export const selectDirty = (s: GraphState) => (s.preview ? s.preview.stash.rev !== s.preview.stash.savedRev : s.rev !== s.savedRev);
+export const selectPreview = (s: GraphState) => s.preview;
+
+function marked<T extends FlowNode | FlowEdge>(item: T, mark: DiffMark | undefined): T {
+  if (!mark) return item;
+  return { ...item, className: `diff diff--${mark}`, domAttributes: { 'data-diff': mark } as T['domAttributes'] };
+}
+
 export const selectCanUndo = (s: GraphState) => s.history.past.length > 0;
 export const selectCanRedo = (s: GraphState) => s.history.future.length > 0;
 
@@ -145,6 +184,7 @@ export const useGraphStore = create<GraphState>()((set, get) => {
     problems: [],
     problemsByNode: {},
     problemsByEdge: {},
+    preview: null,
 
     load: (graph, options = {}) => {
       const { nodes, edges } = fromGraph(graph);
@@ -160,10 +200,15 @@ export const useGraphStore = create<GraphState>()((set, get) => {
         problems: [],
         problemsByNode: {},
         problemsByEdge: {},
+        preview: null,
       });
     },
 
-    setReadOnly: (readOnly) => set({ readOnly }),
+    setReadOnly: (readOnly) => {
+      const { preview } = get();
+      if (preview) set({ preview: { ...preview, stash: { ...preview.stash, readOnly } } });
+      else set({ readOnly });
+    },
 
     onNodesChange: (changes) => {
       const s = get();
@@ -352,5 +397,49 @@ export const useGraphStore = create<GraphState>()((set, get) => {
     setProblems: (problems) => set({ problems, ...groupProblems(problems) }),
 
     graph: () => toGraph(get().nodes, get().edges),
+
+    enterPreview: (graph, { label, nodeMarks = {}, edgeMarks = {} }) => {
+      const s = get();
+      const stash: Stash = s.preview?.stash ?? {
+        nodes: s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)),
+        edges: s.edges,
+        rev: s.rev,
+        savedRev: s.savedRev,
+        history: s.history,
+        readOnly: s.readOnly,
+        problems: s.problems,
+        problemsByNode: s.problemsByNode,
+        problemsByEdge: s.problemsByEdge,
+      };
+      const { nodes, edges } = fromGraph(graph);
+      const rev = nextRev();
+      set({
+        nodes: nodes.map((n) => marked(n, nodeMarks[n.id])),
+        edges: edges.map((e) => marked(e, edgeMarks[e.id])),
+        rev,
+        savedRev: rev,
+        history: emptyHistory<Snapshot>(),
+        gesture: null,
+        readOnly: true,
+        problems: [],
+        problemsByNode: {},
+        problemsByEdge: {},
+        preview: { label, key: (s.preview?.key ?? 0) + 1, stash },
+      });
+    },
+
+    exitPreview: () => {
+      const { preview } = get();
+      if (!preview) return;
+      set({ ...preview.stash, gesture: null, preview: null });
+    },
+
+    replaceSaved: (graph) => {
+      const s = get();
+      if (s.preview) get().exitPreview();
+      const { nodes, edges } = fromGraph(graph);
+      edit({ nodes, edges }, null);
+      set({ savedRev: get().rev, problems: [], problemsByNode: {}, problemsByEdge: {} });
+    },
   };
 });

@@ -103,6 +103,7 @@ export function reduceRunEvent(state: RunData, event: RunEvent): RunData | null 
       if (event.outputs !== undefined) run.outputs = event.outputs;
       if (event.started_at !== undefined) run.started_at = event.started_at;
       if (event.duration_ms !== undefined) run.duration_ms = event.duration_ms;
+      if (event.usage !== undefined) run.usage = event.usage;
       return { ...state, run, seq: event.seq };
     }
     case 'node.status': {

@@ -6,6 +6,7 @@ import { useGraphStore } from '../../stores/graphStore';
 import { useRunStore } from '../../stores/runStore';
 import { useUiStore } from '../../stores/uiStore';
 import { LazySchemaForm as SchemaForm } from '../forms/LazySchemaForm';
+import type { FormContext } from '../forms/PickerWidget';
 import { NodeRunInspector } from '../run/NodeRunInspector';
 
 /** Used when the catalog entry carries no settings_schema. */
@@ -25,7 +26,7 @@ export const FALLBACK_SETTINGS_SCHEMA: JsonSchema = {
   },
 };
 
-export function NodePanel({ nodeId, readOnly }: { nodeId: string; readOnly: boolean }) {
+export function NodePanel({ nodeId, readOnly, context }: { nodeId: string; readOnly: boolean; context?: FormContext }) {
   const node = useGraphStore((s) => s.nodes.find((n) => n.id === nodeId));
   const problems = useGraphStore((s) => s.problemsByNode[nodeId]);
   const updateNodeData = useGraphStore((s) => s.updateNodeData);
@@ -116,6 +117,7 @@ export function NodePanel({ nodeId, readOnly }: { nodeId: string; readOnly: bool
                   idPrefix={`cfg_${nodeId}`}
                   readOnly={readOnly}
                   testId="config-form"
+                  context={context}
                 />
               ) : (
                 <p className="error-text">The type “{node.type}” is not in the catalog.</p>

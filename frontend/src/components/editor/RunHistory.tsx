@@ -50,6 +50,7 @@ export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey:
               <span className="run-list__when">{formatRelative(r.created_at)}</span>
               <span className="muted small">
                 {r.trigger}
+                {r.version ? ` · v${r.version}` : ''}
                 {r.created_by ? ` · ${r.created_by}` : ''}
                 {r.duration_ms !== null ? ` · ${formatDuration(r.duration_ms)}` : ''}
               </span>

@@ -1,15 +1,17 @@
 // The Form module itself, not @rjsf/core's index: the index also exports a test
 // helper that imports the ajv validator, which compiles with `new Function`.
 import Form, { type IChangeEvent } from '@rjsf/core/lib/components/Form.js';
-import { getDefaultFormState, type RegistryFieldsType, type RJSFSchema, type UiSchema } from '@rjsf/utils';
+import { getDefaultFormState, type RegistryFieldsType, type RegistryWidgetsType, type RJSFSchema, type UiSchema } from '@rjsf/utils';
 import { memo, useCallback, useMemo } from 'react';
 import type { JsonSchema } from '../../api/types';
 import { formValidator } from '../../lib/formValidator';
 import { stableStringify } from '../../lib/format';
 import { deriveUiSchema, simplifySchema } from '../../lib/schema';
 import { JsonField } from './JsonField';
+import { PickerAwareTextWidget, type FormContext } from './PickerWidget';
 
 const fields: RegistryFieldsType = { json: JsonField };
+const widgets: RegistryWidgetsType = { TextWidget: PickerAwareTextWidget };
 
 interface SchemaFormProps {
   schema: JsonSchema | undefined;
@@ -18,10 +20,12 @@ interface SchemaFormProps {
   idPrefix: string;
   readOnly?: boolean;
   testId?: string;
+  /** The team whose objects the pickers list, and the flow being edited. */
+  context?: FormContext;
 }
 
 /** A form generated from a JSON Schema by rjsf; changes go out on every keystroke. */
-export const SchemaForm = memo(function SchemaForm({ schema, value, onChange, idPrefix, readOnly, testId }: SchemaFormProps) {
+export const SchemaForm = memo(function SchemaForm({ schema, value, onChange, idPrefix, readOnly, testId, context }: SchemaFormProps) {
   const rjsfSchema: RJSFSchema = useMemo(() => simplifySchema(schema), [schema]);
   const uiSchema: UiSchema = useMemo(() => deriveUiSchema(rjsfSchema), [rjsfSchema]);
   // rjsf reports a change when it merely fills in schema defaults (on mount,
@@ -52,6 +56,8 @@ export const SchemaForm = memo(function SchemaForm({ schema, value, onChange, id
         formData={value}
         validator={formValidator}
         fields={fields}
+        widgets={widgets}
+        formContext={context}
         onChange={handleChange}
         liveValidate="onChange"
         showErrorList={false}

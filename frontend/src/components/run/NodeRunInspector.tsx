@@ -4,6 +4,8 @@ import { getRun } from '../../api/runs/getRun';
 import { resumeNode } from '../../api/runs/resumeNode';
 import { formatDuration, formatTime, valueAsText } from '../../lib/format';
 import { upstreamOf } from '../../lib/graph';
+import { childrenOf, formatUsage, PARENT_TYPES } from '../../lib/runDetails';
+import { ChildRunsList } from './ChildRunsList';
 import { useGraphStore } from '../../stores/graphStore';
 import { describeWaitKey, useNodeRun, useRunStore, waitKey } from '../../stores/runStore';
 
@@ -22,6 +24,7 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
   const [full, setFull] = useState<{ key: string; value: unknown } | null>(null);
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
+  const allChildren = useRunStore((s) => s.run?.children);
 
   // A truncated output is a preview: fetch the whole value once.
   const needFull = Boolean(run?.truncated && runId);
@@ -38,6 +41,8 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
 
   if (!run) return <p className="muted">This node has not run in the run on screen.</p>;
   const output = run.truncated && full?.key === fullKey ? full.value : run.output;
+  const children = nodeType && PARENT_TYPES.has(nodeType) ? childrenOf(allChildren, nodeId) : [];
+  const usage = formatUsage(run.usage);
 
   const answer = async (approved: boolean) => {
     if (!runId) return;
@@ -77,13 +82,10 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
             <dd>{formatTime(run.started_at)}</dd>
           </>
         )}
-        {run.usage && (
+        {usage && (
           <>
             <dt>Usage</dt>
-            <dd>
-              {run.usage.input_tokens ?? 0} in / {run.usage.output_tokens ?? 0} out
-              {run.usage.cost_usd ? ` · $${run.usage.cost_usd.toFixed(4)}` : ''}
-            </dd>
+            <dd data-testid="node-usage">{usage}</dd>
           </>
         )}
       </dl>
@@ -106,6 +108,21 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
             </button>
           </div>
         </div>
+      )}
+      {nodeType === 'approval' && typeof run.details?.approved === 'boolean' && (
+        <p className={`reason approval-decision`} data-testid="approval-decision">
+          {run.details.approved ? 'Approved' : 'Rejected'}
+          {typeof run.details.by === 'string' && run.details.by ? ` by ${run.details.by}` : ''}
+          {typeof run.details.comment === 'string' && run.details.comment ? `: “${run.details.comment}”` : '.'}
+        </p>
+      )}
+      {children.length > 0 && (
+        <section data-testid="node-child-runs">
+          <h4>
+            Child runs <span className="muted small">({children.length})</span>
+          </h4>
+          <ChildRunsList children={children} typeOf={() => nodeType} />
+        </section>
       )}
       {run.error && (
         <section>

@@ -9,6 +9,7 @@ import { formatRelative } from '../lib/format';
 import { can } from '../lib/permissions';
 import { useCurrentTeam, useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
+import { useConfirmedRemoval } from '../hooks/useConfirmedRemoval';
 
 type Editing = { kind: 'create' } | { kind: 'edit'; credential: Credential } | null;
 
@@ -20,22 +21,12 @@ export function CredentialsPage() {
   const mayManage = can(team?.role, 'credentials.manage');
   const { data, error, loading, reload } = useCredentials(mayRead ? teamId : null);
   const [editing, setEditing] = useState<Editing>(null);
-  const [deleting, setDeleting] = useState<Credential | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const remove = async (credential: Credential) => {
-    setBusy(true);
-    try {
-      await deleteCredential(credential.id);
-      setDeleting(null);
-      toast.success(`Deleted “${credential.name}”.`);
-      reload();
-    } catch (err) {
-      toast.error(`Not deleted: ${describeError(err)}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const removal = useConfirmedRemoval<Credential>({
+    remove: (credential) => deleteCredential(credential.id),
+    nameOf: (credential) => credential.name,
+    onRemoved: () => reload(),
+  });
+  const deleting = removal.target;
 
   return (
     <div className="page page--narrow" data-testid="credentials-page">
@@ -102,7 +93,7 @@ export function CredentialsPage() {
                       <button type="button" className="button button--small" onClick={() => setEditing({ kind: 'edit', credential: c })} data-testid="edit-credential">
                         Edit
                       </button>
-                      <button type="button" className="button button--small button--ghost-danger" onClick={() => setDeleting(c)} data-testid="delete-credential">
+                      <button type="button" className="button button--small button--ghost-danger" onClick={() => removal.ask(c)} data-testid="delete-credential">
                         Delete
                       </button>
                     </>
@@ -126,7 +117,7 @@ export function CredentialsPage() {
         />
       )}
       {deleting && (
-        <ConfirmDialog title="Delete this credential?" confirmLabel="Delete" danger busy={busy} onConfirm={() => void remove(deleting)} onCancel={() => setDeleting(null)}>
+        <ConfirmDialog title="Delete this credential?" confirmLabel="Delete" danger busy={removal.busy} onConfirm={() => void removal.confirm()} onCancel={removal.cancel}>
           <p>
             Nodes using “{deleting.name}” will fail until another credential is chosen, and knowledge bases that embed with it
             keep text search only. This cannot be undone.

@@ -18,6 +18,7 @@ import { formatRelative } from '../lib/format';
 import { can } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
+import { useConfirmedRemoval } from '../hooks/useConfirmedRemoval';
 
 interface Upload {
   id: number;
@@ -42,7 +43,6 @@ export function KnowledgeBasePage() {
   const writable = can(role, 'knowledge.write');
   const [renaming, setRenaming] = useState(false);
   const [deletingKb, setDeletingKb] = useState(false);
-  const [deletingDoc, setDeletingDoc] = useState<KnowledgeDocument | null>(null);
   const [busy, setBusy] = useState(false);
   const [uploads, setUploads] = useState<Upload[]>([]);
   const reloadDocs = docs.reload;
@@ -94,20 +94,15 @@ export function KnowledgeBasePage() {
     reloadKb();
   };
 
-  const removeDoc = async (doc: KnowledgeDocument) => {
-    setBusy(true);
-    try {
-      await deleteDocument(kbId, doc.id);
-      setDeletingDoc(null);
-      toast.success(`Deleted “${doc.name}”.`);
+  const docRemoval = useConfirmedRemoval<KnowledgeDocument>({
+    remove: (doc) => deleteDocument(kbId, doc.id),
+    nameOf: (doc) => doc.name,
+    onRemoved: () => {
       reloadDocs();
       reloadKb();
-    } catch (err) {
-      toast.error(`Not deleted: ${describeError(err)}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
+  const deletingDoc = docRemoval.target;
 
   const removeKb = async () => {
     if (!kb) return;
@@ -213,7 +208,7 @@ export function KnowledgeBasePage() {
                     </td>
                     <td className="table__actions">
                       {writable && (
-                        <button type="button" className="button button--small button--ghost-danger" onClick={() => setDeletingDoc(d)} data-testid="delete-document">
+                        <button type="button" className="button button--small button--ghost-danger" onClick={() => docRemoval.ask(d)} data-testid="delete-document">
                           Delete
                         </button>
                       )}
@@ -240,7 +235,7 @@ export function KnowledgeBasePage() {
         <DeleteKnowledgeBaseDialog kb={kb} busy={busy} onConfirm={() => void removeKb()} onCancel={() => setDeletingKb(false)} />
       )}
       {deletingDoc && (
-        <ConfirmDialog title="Delete this document?" confirmLabel="Delete" danger busy={busy} onConfirm={() => void removeDoc(deletingDoc)} onCancel={() => setDeletingDoc(null)}>
+        <ConfirmDialog title="Delete this document?" confirmLabel="Delete" danger busy={docRemoval.busy} onConfirm={() => void docRemoval.confirm()} onCancel={docRemoval.cancel}>
           <p>“{deletingDoc.name}” and its chunks will no longer be found by searches. This cannot be undone.</p>
         </ConfirmDialog>
       )}

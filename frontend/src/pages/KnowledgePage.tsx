@@ -10,6 +10,7 @@ import { formatRelative } from '../lib/format';
 import { can } from '../lib/permissions';
 import { useCurrentTeam, useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
+import { useConfirmedRemoval } from '../hooks/useConfirmedRemoval';
 
 const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
 
@@ -20,22 +21,12 @@ export function KnowledgePage() {
   const writable = can(team?.role, 'knowledge.write');
   const { data, error, loading, reload } = useKnowledgeBases(teamId);
   const [creating, setCreating] = useState(false);
-  const [deleting, setDeleting] = useState<KnowledgeBase | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const remove = async (kb: KnowledgeBase) => {
-    setBusy(true);
-    try {
-      await deleteKnowledgeBase(kb.id);
-      setDeleting(null);
-      toast.success(`Deleted “${kb.name}”.`);
-      reload();
-    } catch (err) {
-      toast.error(`Not deleted: ${describeError(err)}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const removal = useConfirmedRemoval<KnowledgeBase>({
+    remove: (kb) => deleteKnowledgeBase(kb.id),
+    nameOf: (kb) => kb.name,
+    onRemoved: () => reload(),
+  });
+  const deleting = removal.target;
 
   return (
     <div className="page" data-testid="knowledge-page">
@@ -87,7 +78,7 @@ export function KnowledgePage() {
                 <td className="muted small">{formatRelative(kb.updated_at)}</td>
                 <td className="table__actions">
                   {writable && (
-                    <button type="button" className="button button--small button--ghost-danger" onClick={() => setDeleting(kb)} data-testid="delete-knowledge-base">
+                    <button type="button" className="button button--small button--ghost-danger" onClick={() => removal.ask(kb)} data-testid="delete-knowledge-base">
                       Delete
                     </button>
                   )}
@@ -99,7 +90,7 @@ export function KnowledgePage() {
       )}
       {creating && teamId !== null && <NewKnowledgeBaseDialog teamId={teamId} onClose={() => setCreating(false)} />}
       {deleting && (
-        <DeleteKnowledgeBaseDialog kb={deleting} busy={busy} onConfirm={() => void remove(deleting)} onCancel={() => setDeleting(null)} />
+        <DeleteKnowledgeBaseDialog kb={deleting} busy={removal.busy} onConfirm={() => void removal.confirm()} onCancel={removal.cancel} />
       )}
     </div>
   );

@@ -238,7 +238,8 @@ class Launcher:
         else:
             models = (
                 "none found: the AI examples' model nodes will fail until you add a credential "
-                "(set OPENAI_API_KEY, or run Ollama, and restart; or POST /api/credentials/)"
+                f"(on the Credentials page, {url}credentials, then pick it in the model nodes; or set "
+                "OPENAI_API_KEY, or run Ollama, and restart)"
             )
         code = (
             "ON: code nodes and the agent's code tool run Python in a limited process on this "

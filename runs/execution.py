@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 DELTA_INTERVAL_SECONDS = 0.25
 
 NO_CREDENTIAL_HELP = (
-    "this node has no credential: a team owner adds one (POST /api/credentials/ with "
+    "this node has no credential: a team owner adds one on the editor's Credentials page "
+    "(or POST /api/credentials/ with "
     '{"name", "provider": "openai" or "anthropic", "data": {"api_key", "base_url"}}; '
     "`make run` adds one itself when OPENAI_API_KEY is set or Ollama runs on this machine), "
     "then choose it in the node's config"

@@ -124,8 +124,24 @@ def test_an_api_key_is_shown_once_listed_with_its_limits_and_revoked(live, page:
     assert raw not in page.content()
     assert raw not in page.evaluate("fetch('/api/api-keys/').then(r => r.text())")
 
+    # Changed in place: renamed, opened to every flow, its expiry kept; the secret stays the same.
+    expires_at = key.expires_at
+    row.get_by_test_id("edit-api-key").click()
+    dialog = page.get_by_test_id("edit-api-key-dialog")
+    expect(dialog.get_by_test_id("api-key-team")).to_be_disabled()
+    expect(dialog.locator(f'[data-testid="api-key-flow"][data-flow-id="{greeting.id}"]')).to_be_checked()
+    dialog.get_by_test_id("api-key-name").fill("ci-renamed")
+    dialog.get_by_test_id("api-key-all-flows").check()
+    dialog.get_by_test_id("save-api-key").click()
+    expect(dialog).to_have_count(0)
+    expect(row.get_by_test_id("api-key-flows")).to_have_text("All flows")
+    expect(row).to_contain_text("ci-renamed")
+    key.refresh_from_db()
+    assert (key.name, list(key.flows.all()), key.expires_at) == ("ci-renamed", [], expires_at)
+    assert key.matches(raw)
+
     row.get_by_test_id("revoke-api-key").click()
-    expect(page.get_by_test_id("confirm-dialog")).to_contain_text("ci")
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text("ci-renamed")
     page.get_by_test_id("confirm-button").click()
     expect(row).to_have_count(0)
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None

@@ -6,6 +6,7 @@ describe('API key form', () => {
 
   it('sends no expiry for never, and counts preset days from now', () => {
     expect(expiryFrom('never', '', now)).toBeNull();
+    expect(expiryFrom('keep', '2030-03-01', now)).toBeUndefined();
     expect(expiryFrom('30', '', now)).toBe(new Date(Date.UTC(2030, 1, 9, 12, 0, 0)).toISOString());
   });
 

@@ -1,7 +1,7 @@
 // The API key form: what its choices send, and how a key's limits read in the list.
 import type { ApiKey } from '../api/types';
 
-export type ExpiryChoice = 'never' | '7' | '30' | '90' | '365' | 'custom';
+export type ExpiryChoice = 'keep' | 'never' | '7' | '30' | '90' | '365' | 'custom';
 
 export const EXPIRY_CHOICES: { value: ExpiryChoice; label: string }[] = [
   { value: 'never', label: 'Never' },
@@ -17,9 +17,11 @@ const DAY_MS = 86_400_000;
 /**
  * The `expires_at` to send: null for never; a preset counts days from now; a custom
  * date (YYYY-MM-DD from a date input) means the end of that day in the reader's time
- * zone. Throws with a sentence for a missing or past date.
+ * zone; `keep` (when editing a key) sends nothing, so the expiry stays as it is. Throws
+ * with a sentence for a missing or past date.
  */
-export function expiryFrom(choice: ExpiryChoice, customDate: string, now: number = Date.now()): string | null {
+export function expiryFrom(choice: ExpiryChoice, customDate: string, now: number = Date.now()): string | null | undefined {
+  if (choice === 'keep') return undefined;
   if (choice === 'never') return null;
   if (choice !== 'custom') return new Date(now + Number(choice) * DAY_MS).toISOString();
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(customDate);

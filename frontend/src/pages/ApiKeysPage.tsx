@@ -1,9 +1,10 @@
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
-import { createApiKey, revokeApiKey, useApiKeys } from '../api/apiKeys/apiKeys';
+import { createApiKey, patchApiKey, revokeApiKey, useApiKeys } from '../api/apiKeys/apiKeys';
 import { describeError } from '../api/client';
 import { listFlows, useFlows } from '../api/flows/listFlows';
 import { API_SCOPES, type ApiKey, type ApiScope, type NewApiKey } from '../api/types';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
+import { Dialog } from '../components/ui/Dialog';
 import { copyText } from '../components/ui/copyText';
 import { describeKeyFlows, EXPIRY_CHOICES, expiryFrom, type ExpiryChoice } from '../lib/apiKeyForm';
 import { formatRelative, formatTime } from '../lib/format';
@@ -33,6 +34,7 @@ export function ApiKeysPage() {
   const { data: keys, error, loading, reload } = useApiKeys(showRevoked);
   const [created, setCreated] = useState<NewApiKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const [editing, setEditing] = useState<ApiKey | null>(null);
   const [busy, setBusy] = useState(false);
   const flowNames = useFlowNames((keys ?? []).flatMap((k) => (k.flows.length && k.team !== null ? [k.team] : [])));
   const teamName = (id: number | null) => {
@@ -40,6 +42,7 @@ export function ApiKeysPage() {
     const team = me?.teams.find((t) => t.id === id);
     return team ? teamLabel(team) : `team ${id}`;
   };
+  // Whoever may revoke a key may also change it (the server checks both the same way).
   const mayRevoke = (k: ApiKey) =>
     k.state !== 'revoked' && (k.user === me?.username || can(me?.teams.find((t) => t.id === k.team)?.role, 'team.manage'));
 
@@ -150,9 +153,14 @@ export function ApiKeysPage() {
                 </td>
                 <td className="table__actions">
                   {mayRevoke(k) && (
-                    <button type="button" className="button button--small button--ghost-danger" onClick={() => setRevoking(k)} data-testid="revoke-api-key">
-                      Revoke
-                    </button>
+                    <>
+                      <button type="button" className="button button--small" onClick={() => setEditing(k)} data-testid="edit-api-key">
+                        Edit
+                      </button>
+                      <button type="button" className="button button--small button--ghost-danger" onClick={() => setRevoking(k)} data-testid="revoke-api-key">
+                        Revoke
+                      </button>
+                    </>
                   )}
                 </td>
               </tr>
@@ -161,12 +169,29 @@ export function ApiKeysPage() {
         </table>
       )}
 
-      <NewKeyForm
-        onCreated={(key) => {
-          setCreated(key);
-          reload();
-        }}
-      />
+      <section className="section">
+        <h2>New key</h2>
+        <KeyForm
+          onSaved={(key) => {
+            setCreated(key as NewApiKey);
+            reload();
+          }}
+        />
+      </section>
+
+      {editing && (
+        <Dialog title={`Edit key “${editing.name}”`} onClose={() => setEditing(null)} testId="edit-api-key-dialog" wide>
+          <KeyForm
+            editing={editing}
+            onSaved={(key) => {
+              setEditing(null);
+              toast.success(`Saved “${key.name}”.`);
+              reload();
+            }}
+            onCancel={() => setEditing(null)}
+          />
+        </Dialog>
+      )}
 
       {revoking && (
         <ConfirmDialog title="Revoke this key?" confirmLabel="Revoke" danger busy={busy} onConfirm={() => void revoke(revoking)} onCancel={() => setRevoking(null)}>
@@ -179,26 +204,37 @@ export function ApiKeysPage() {
   );
 }
 
-function NewKeyForm({ onCreated }: { onCreated: (key: NewApiKey) => void }) {
+interface KeyFormProps {
+  /** The key to change; without it the form creates a new one. */
+  editing?: ApiKey;
+  onSaved: (key: NewApiKey | ApiKey) => void;
+  onCancel?: () => void;
+}
+
+/** Creates a key, or changes one's name, scopes, flows and expiry (its team stays). */
+function KeyForm({ editing, onSaved, onCancel }: KeyFormProps) {
   const me = useSessionStore((s) => s.me);
   const currentTeamId = useSessionStore((s) => s.teamId);
   const ids = useId();
-  const [name, setName] = useState('');
-  const [teamId, setTeamId] = useState<number | null>(currentTeamId);
+  const [name, setName] = useState(editing?.name ?? '');
+  const [teamId, setTeamId] = useState<number | null>(editing ? editing.team : currentTeamId);
   const role = me?.teams.find((t) => t.id === teamId)?.role ?? null;
   const allowed = useMemo(() => scopesAllowed(role), [role]);
-  const [scopes, setScopes] = useState<ApiScope[]>(['flows:read', 'runs:write']);
-  const [limitFlows, setLimitFlows] = useState(false);
-  const [flowIds, setFlowIds] = useState<number[]>([]);
-  const [expiry, setExpiry] = useState<ExpiryChoice>('90');
+  const [scopes, setScopes] = useState<ApiScope[]>(editing?.scopes ?? ['flows:read', 'runs:write']);
+  const [limitFlows, setLimitFlows] = useState((editing?.flows.length ?? 0) > 0);
+  const [flowIds, setFlowIds] = useState<number[]>(editing?.flows ?? []);
+  const [expiry, setExpiry] = useState<ExpiryChoice>(editing ? 'keep' : '90');
+  const expiryChoices = editing
+    ? [{ value: 'keep' as const, label: `Keep (${editing.expires_at ? formatTime(editing.expires_at) : 'never'})` }, ...EXPIRY_CHOICES]
+    : EXPIRY_CHOICES;
   const [customDate, setCustomDate] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const { data: flows, loading: flowsLoading, error: flowsError } = useFlows(limitFlows ? teamId : null);
 
   useEffect(() => {
-    if (teamId === null && currentTeamId !== null) setTeamId(currentTeamId);
-  }, [teamId, currentTeamId]);
+    if (!editing && teamId === null && currentTeamId !== null) setTeamId(currentTeamId);
+  }, [editing, teamId, currentTeamId]);
 
   const chosenScopes = scopes.filter((s) => allowed.includes(s));
 
@@ -216,25 +252,29 @@ function NewKeyForm({ onCreated }: { onCreated: (key: NewApiKey) => void }) {
     if (teamId === null) return setProblem('Choose the team the key acts in.');
     if (chosenScopes.length === 0) return setProblem('A key needs at least one scope.');
     if (limitFlows && flowIds.length === 0) return setProblem('Choose at least one flow, or allow all flows.');
-    let expiresAt: string | null;
+    let expiresAt: string | null | undefined;
     try {
       expiresAt = expiryFrom(expiry, customDate);
     } catch (err) {
       return setProblem(describeError(err));
     }
+    const limits = {
+      name: name.trim(),
+      scopes: API_SCOPES.filter((s) => chosenScopes.includes(s)),
+      flows: limitFlows ? flowIds : [],
+      ...(expiresAt !== undefined && { expires_at: expiresAt }),
+    };
     setSaving(true);
     try {
-      const key = await createApiKey({
-        name: name.trim(),
-        team: teamId,
-        scopes: API_SCOPES.filter((s) => chosenScopes.includes(s)),
-        flows: limitFlows ? flowIds : [],
-        expires_at: expiresAt,
-      });
+      if (editing) {
+        onSaved(await patchApiKey(editing.id, limits));
+        return;
+      }
+      const key = await createApiKey({ ...limits, team: teamId });
       setName('');
       setLimitFlows(false);
       setFlowIds([]);
-      onCreated(key);
+      onSaved(key);
     } catch (err) {
       setProblem(describeError(err));
     } finally {
@@ -243,112 +283,123 @@ function NewKeyForm({ onCreated }: { onCreated: (key: NewApiKey) => void }) {
   };
 
   return (
-    <section className="section" aria-labelledby={`${ids}-title`}>
-      <h2 id={`${ids}-title`}>New key</h2>
-      <form onSubmit={submit} data-testid="create-api-key-form" noValidate>
-        <div className="form-grid">
-          <label className="field">
-            <span className="field__label">Name</span>
-            <input
-              className="input"
-              placeholder="e.g. ci, zapier, nightly-report"
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              maxLength={100}
-              data-testid="api-key-name"
-            />
-          </label>
-          <label className="field">
-            <span className="field__label">Team</span>
-            <select className="input" value={teamId ?? ''} onChange={(e) => changeTeam(Number(e.target.value))} data-testid="api-key-team">
-              {me?.teams.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {teamLabel(t)} — {t.role}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
+    <form onSubmit={submit} data-testid={editing ? 'edit-api-key-form' : 'create-api-key-form'} noValidate>
+      <div className="form-grid">
+        <label className="field">
+          <span className="field__label">Name</span>
+          <input
+            className="input"
+            placeholder="e.g. ci, zapier, nightly-report"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            maxLength={100}
+            data-testid="api-key-name"
+          />
+        </label>
+        <label className="field">
+          <span className="field__label">Team</span>
+          <select
+            className="input"
+            value={teamId ?? ''}
+            onChange={(e) => changeTeam(Number(e.target.value))}
+            disabled={editing !== undefined}
+            title={editing ? 'A key stays in the team it was made for' : undefined}
+            data-testid="api-key-team"
+          >
+            {me?.teams.map((t) => (
+              <option key={t.id} value={t.id}>
+                {teamLabel(t)} — {t.role}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
 
-        <fieldset className="fieldset">
-          <legend className="field__label">Scopes</legend>
-          {API_SCOPES.map((s) => {
-            const permitted = allowed.includes(s);
-            return (
-              <label key={s} className={`check${permitted ? '' : ' check--disabled'}`}>
+      <fieldset className="fieldset">
+        <legend className="field__label">Scopes</legend>
+        {API_SCOPES.map((s) => {
+          const permitted = allowed.includes(s);
+          return (
+            <label key={s} className={`check${permitted ? '' : ' check--disabled'}`}>
+              <input
+                type="checkbox"
+                checked={permitted && scopes.includes(s)}
+                disabled={!permitted}
+                onChange={(e) => setScopes(toggle(scopes, s, e.target.checked))}
+                data-testid={`api-key-scope-${s}`}
+              />
+              <code>{s}</code> <span className="muted">{SCOPE_LABELS[s]}</span>
+              {!permitted && role && <span className="muted small"> — your role ({role}) does not allow it</span>}
+            </label>
+          );
+        })}
+      </fieldset>
+
+      <fieldset className="fieldset">
+        <legend className="field__label">Flows</legend>
+        <label className="check">
+          <input type="radio" name={`${ids}-flows`} checked={!limitFlows} onChange={() => setLimitFlows(false)} data-testid="api-key-all-flows" />
+          All the team’s flows, including future ones
+        </label>
+        <label className="check">
+          <input type="radio" name={`${ids}-flows`} checked={limitFlows} onChange={() => setLimitFlows(true)} data-testid="api-key-some-flows" />
+          Only these flows:
+        </label>
+        {limitFlows && (
+          <div className="check-list" data-testid="api-key-flow-list">
+            {flowsLoading && <p className="muted small">Loading flows…</p>}
+            {flowsError && <p className="error-text small">Could not load the flows: {flowsError.message}</p>}
+            {flows && flows.length === 0 && <p className="muted small">This team has no flows yet.</p>}
+            {flows?.map((f) => (
+              <label key={f.id} className="check">
                 <input
                   type="checkbox"
-                  checked={permitted && scopes.includes(s)}
-                  disabled={!permitted}
-                  onChange={(e) => setScopes(toggle(scopes, s, e.target.checked))}
-                  data-testid={`api-key-scope-${s}`}
+                  checked={flowIds.includes(f.id)}
+                  onChange={(e) => setFlowIds(toggle(flowIds, f.id, e.target.checked))}
+                  data-testid="api-key-flow"
+                  data-flow-id={f.id}
                 />
-                <code>{s}</code> <span className="muted">{SCOPE_LABELS[s]}</span>
-                {!permitted && role && <span className="muted small"> — your role ({role}) does not allow it</span>}
+                {f.name}
               </label>
-            );
-          })}
-        </fieldset>
-
-        <fieldset className="fieldset">
-          <legend className="field__label">Flows</legend>
-          <label className="check">
-            <input type="radio" name={`${ids}-flows`} checked={!limitFlows} onChange={() => setLimitFlows(false)} data-testid="api-key-all-flows" />
-            All the team’s flows, including future ones
-          </label>
-          <label className="check">
-            <input type="radio" name={`${ids}-flows`} checked={limitFlows} onChange={() => setLimitFlows(true)} data-testid="api-key-some-flows" />
-            Only these flows:
-          </label>
-          {limitFlows && (
-            <div className="check-list" data-testid="api-key-flow-list">
-              {flowsLoading && <p className="muted small">Loading flows…</p>}
-              {flowsError && <p className="error-text small">Could not load the flows: {flowsError.message}</p>}
-              {flows && flows.length === 0 && <p className="muted small">This team has no flows yet.</p>}
-              {flows?.map((f) => (
-                <label key={f.id} className="check">
-                  <input
-                    type="checkbox"
-                    checked={flowIds.includes(f.id)}
-                    onChange={(e) => setFlowIds(toggle(flowIds, f.id, e.target.checked))}
-                    data-testid="api-key-flow"
-                    data-flow-id={f.id}
-                  />
-                  {f.name}
-                </label>
-              ))}
-            </div>
-          )}
-        </fieldset>
-
-        <div className="form-grid">
-          <label className="field">
-            <span className="field__label">Expires</span>
-            <select className="input" value={expiry} onChange={(e) => setExpiry(e.target.value as ExpiryChoice)} data-testid="api-key-expiry">
-              {EXPIRY_CHOICES.map((c) => (
-                <option key={c.value} value={c.value}>
-                  {c.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          {expiry === 'custom' && (
-            <label className="field">
-              <span className="field__label">Expiry date</span>
-              <input className="input" type="date" value={customDate} onChange={(e) => setCustomDate(e.target.value)} data-testid="api-key-expiry-date" />
-            </label>
-          )}
-        </div>
-
-        {problem && (
-          <p className="error-text" role="alert" data-testid="api-key-error">
-            {problem}
-          </p>
+            ))}
+          </div>
         )}
-        <button type="submit" className="button button--primary" disabled={saving} data-testid="create-api-key">
-          {saving ? 'Creating…' : 'Create key'}
+      </fieldset>
+
+      <div className="form-grid">
+        <label className="field">
+          <span className="field__label">Expires</span>
+          <select className="input" value={expiry} onChange={(e) => setExpiry(e.target.value as ExpiryChoice)} data-testid="api-key-expiry">
+            {expiryChoices.map((c) => (
+              <option key={c.value} value={c.value}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {expiry === 'custom' && (
+          <label className="field">
+            <span className="field__label">Expiry date</span>
+            <input className="input" type="date" value={customDate} onChange={(e) => setCustomDate(e.target.value)} data-testid="api-key-expiry-date" />
+          </label>
+        )}
+      </div>
+
+      {problem && (
+        <p className="error-text" role="alert" data-testid="api-key-error">
+          {problem}
+        </p>
+      )}
+      <div className="dialog__actions">
+        {onCancel && (
+          <button type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="button button--primary" disabled={saving} data-testid={editing ? 'save-api-key' : 'create-api-key'}>
+          {editing ? (saving ? 'Saving…' : 'Save') : saving ? 'Creating…' : 'Create key'}
         </button>
-      </form>
-    </section>
+      </div>
+    </form>
   );
 }

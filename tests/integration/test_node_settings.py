@@ -110,22 +110,24 @@ def test_on_error_route_sends_the_error_out_on_the_error_handle(running, alice, 
 
 
 def test_delays_hold_no_worker(running, alice, http_server):
-    """Four runs each wait 2 s on a worker with two processes, and a fifth run's HTTP call
-    goes through meanwhile: nobody sits in a worker slot while waiting."""
+    """Four runs each wait 3 s on a worker with two processes, and a fifth run's HTTP call
+    goes through meanwhile: nobody sits in a worker slot while waiting. (Held slots would
+    take two rounds of 3 s and make the quick run wait for the first.)"""
     waiting = make_flow(
         alice,
-        graph([node("in", "input"), node("wait", "delay", seconds=2), node("out", "output")],
+        graph([node("in", "input"), node("wait", "delay", seconds=3), node("out", "output")],
               [edge("in", "wait"), edge("wait", "out")]),
     )
     began = time.monotonic()
     runs = [start(waiting, alice, {"n": i}) for i in range(4)]
     quick = start(http_flow(alice, http_server.url + "/json"), alice)
-    quick = wait_for_run(quick, timeout=10)
+    quick = wait_for_run(quick, timeout=15)
     assert quick.status == engine.SUCCEEDED
-    assert time.monotonic() - began < 1.9  # done before any delay ended
+    waits = []
     for run in runs:
-        run = wait_for_run(run, timeout=10)
+        run = wait_for_run(run, timeout=15)
         assert run.status == engine.SUCCEEDED
-        wait_node = nodes_of(run)["wait"]
-        assert wait_node.duration_ms >= 1900
-    assert time.monotonic() - began < 4.5  # the four waits overlapped
+        waits.append(nodes_of(run)["wait"])
+    assert all(w.duration_ms >= 2900 for w in waits)
+    assert quick.finished_at < min(w.finished_at for w in waits)  # done before any delay ended
+    assert time.monotonic() - began < 5.5  # the four waits overlapped

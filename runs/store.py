@@ -210,35 +210,39 @@ def _update_nodes_sql(vendor: str, fields: tuple[str, ...], optional: tuple[str,
     if vendor != "postgresql":
         assignments = ", ".join(f"{_quote(c.column)} = %s" for c in columns)
         return f"UPDATE {table} SET {assignments} WHERE {pk} = %s", columns
-    # All rows in one short statement: one array parameter per column, unnested. An
-    # optional column comes with a flag array: rows whose flag is false keep their value.
-    arrays = ["%s::bigint[]", *(f"%s::{_array_type(c)}[]" for c in columns)]
-    arrays += ["%s::boolean[]"] * len(optional)
-    names = ["id", *(_quote(c.column) for c in columns), *(f"set_{c}" for c in optional)]
+    # All rows in one short statement with one parameter: the rows as a JSON array of
+    # objects, read by json_to_recordset. (One array parameter per column costs more:
+    # psycopg quotes array elements in Python, json.dumps runs in C.) An optional column
+    # comes with a flag: rows without it keep their value.
+    names = ["id bigint", *(f"{_quote(c.column)} {_record_type(c)}" for c in columns)]
+    names += [f"{_quote('set_' + c.column)} boolean" for c in columns[len(fields) :]]
     assignments = [f"{_quote(c.column)} = v.{_quote(c.column)}" for c in columns[: len(fields)]]
     assignments += [
-        f"{_quote(c.column)} = CASE WHEN v.set_{c.name} THEN v.{_quote(c.column)} ELSE t.{_quote(c.column)} END"
+        f"{_quote(c.column)} = CASE WHEN v.{_quote('set_' + c.column)} THEN v.{_quote(c.column)} "
+        f"ELSE t.{_quote(c.column)} END"
         for c in columns[len(fields) :]
     ]
     sql = (
         f"UPDATE {table} AS t SET {', '.join(assignments)} "
-        f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) WHERE t.{pk} = v.id"
+        f"FROM json_to_recordset(%s::json) AS v({', '.join(names)}) WHERE t.{pk} = v.id"
     )
     return sql, columns
 
 
-def _array_type(column) -> str:
-    # varchar(n)[] puts the length before the brackets; text converts to it implicitly.
+def _record_type(column) -> str:
+    # varchar(n) becomes text, which converts to it implicitly; jsonb takes the nested value.
     db_type = column.db_type(connection)
     return "text" if db_type.startswith("varchar") else db_type
 
 
-def _preparer(vendor: str, column):
-    # psycopg adapts numbers, strings and aware datetimes itself; JSON needs Django's
-    # adapter, and SQLite needs Django's conversions for everything.
-    if vendor == "postgresql" and column.get_internal_type() != "JSONField":
-        return _same
-    return lambda value: column.get_db_prep_save(value, connection)
+def _json_value(column):
+    if column.get_internal_type() == "DateTimeField":
+        return _iso
+    return _same
+
+
+def _iso(value: Any) -> Any:
+    return None if value is None else value.isoformat()
 
 
 def _same(value: Any) -> Any:
@@ -249,7 +253,7 @@ def write_nodes(rows: list[NodeRun], fields: tuple[str, ...], optional: dict[str
     """UPDATE `fields` of each row, and of `optional` (field → node ids) only the rows named.
 
     Django's bulk_update builds a CASE per field per row and costs about a millisecond per
-    row. On PostgreSQL this is one UPDATE … FROM unnest(arrays); on SQLite (in process,
+    row. On PostgreSQL this is one UPDATE … FROM json_to_recordset(rows); on SQLite (in process,
     where a statement costs microseconds) one prepared statement per row and field set.
     """
     optional = optional or {}
@@ -264,17 +268,20 @@ def write_nodes(rows: list[NodeRun], fields: tuple[str, ...], optional: dict[str
         return
     names = tuple(sorted(optional))
     sql, columns = _update_nodes_sql(vendor, fields, names)
-    preparers = [_preparer(vendor, column) for column in columns]
-    arrays: list[list[Any]] = [[row.pk for row in rows]]
-    for prepare, column in zip(preparers[: len(fields)], columns):
-        arrays.append([prepare(getattr(row, column.attname)) for row in rows])
-    for prepare, column in zip(preparers[len(fields) :], columns[len(fields) :]):
-        chosen = optional[column.name]
-        arrays.append([prepare(getattr(row, column.attname)) if row.node_id in chosen else None for row in rows])
-    for name in names:
-        arrays.append([row.node_id in optional[name] for row in rows])
+    always = [(c.column, c.attname, _json_value(c)) for c in columns[: len(fields)]]
+    chosen = [(c.column, c.attname, _json_value(c), optional[c.name]) for c in columns[len(fields) :]]
+    records = []
+    for row in rows:
+        record = {"id": row.pk}
+        for key, attname, encode in always:
+            record[key] = encode(getattr(row, attname))
+        for key, attname, encode, node_ids in chosen:
+            if row.node_id in node_ids:
+                record[key] = encode(getattr(row, attname))
+                record["set_" + key] = True
+        records.append(record)
     with hot_cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, [json.dumps(records, separators=(",", ":"))])
 
 
 def _write_rows_one_by_one(rows: list[NodeRun], fields: tuple[str, ...]) -> None:

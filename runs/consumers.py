@@ -9,6 +9,7 @@ snapshot instead, so the client's picture is always whole.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -33,6 +34,8 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 GAP_WAIT_SECONDS = 0.5
 
+log = logging.getLogger(__name__)
+
 
 def may_watch(user, key, run_id) -> bool | None:
     """True if allowed, None if the run does not exist for them, False if forbidden."""
@@ -51,18 +54,19 @@ def may_watch(user, key, run_id) -> bool | None:
     return True
 
 
-def may_still_watch(user_id: int, key_id: int | None, run_id) -> bool | None:
-    """may_watch with the user and key read afresh: a revoked or expired key, a deactivated
-    user or a lost membership ends a socket that was allowed when it opened."""
+def lost_access(user_id: int, key_id: int | None, run_id) -> int | None:
+    """The close code for a socket whose access went since it opened (a revoked or expired
+    key, a deactivated user, a lost membership), or None while it may still watch."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return False
     key = None
     if key_id is not None:
         key = ApiKey.objects.usable().filter(pk=key_id).first()
-        if key is None:
-            return False
-    return may_watch(user, key, run_id)
+    if user is None or (key_id is not None and key is None):
+        return CLOSE_NOT_SIGNED_IN
+    allowed = may_watch(user, key, run_id)
+    if allowed:
+        return None
+    return CLOSE_NOT_FOUND if allowed is None else CLOSE_FORBIDDEN
 
 
 def snapshot_event(run_id) -> dict[str, Any] | None:
@@ -120,9 +124,13 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         key_id = key.pk if key is not None else None
         while True:
             await asyncio.sleep(settings.BATON_WS_ACCESS_CHECK_SECONDS)
-            allowed = await database_sync_to_async(may_still_watch)(user_id, key_id, self.run_id)
-            if not allowed:
-                await self.close(code=CLOSE_NOT_FOUND if allowed is None else CLOSE_FORBIDDEN)
+            try:
+                code = await database_sync_to_async(lost_access)(user_id, key_id, self.run_id)
+            except Exception:  # noqa: BLE001 - the database is away: ask again next time
+                log.warning("could not check a run websocket's access again", exc_info=True)
+                continue
+            if code is not None:
+                await self.close(code=code)
                 return
 
     async def api_key_revoked(self, message: dict) -> None:

@@ -247,3 +247,26 @@ def test_a_member_removed_from_the_team_loses_an_open_socket(running, alice, bob
 
     output = run_async(scenario())
     assert output == {"type": "websocket.close", "code": 4404}
+
+
+def test_a_key_that_expires_while_its_socket_is_open_loses_it(running, alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.BATON_WS_ACCESS_CHECK_SECONDS = 0.3
+    run = wait_for_run(start(delayed_flow(alice, 0), alice))
+    key, raw = ApiKey.issue(alice, "short-lived")
+
+    async def scenario():
+        comm = communicator(run.id, key=raw, origin=None)
+        assert (await comm.connect(timeout=5))[0]
+        assert (await comm.receive_json_from(timeout=5))["type"] == "run.snapshot"
+        assert await comm.receive_nothing(timeout=1)
+        expired = timezone.now() - timedelta(seconds=1)
+        await database_sync_to_async(ApiKey.objects.filter(pk=key.pk).update)(expires_at=expired)
+        output = await comm.receive_output(timeout=3)
+        await comm.disconnect()
+        return output
+
+    assert run_async(scenario()) == {"type": "websocket.close", "code": 4401}

@@ -125,26 +125,35 @@ def check_graph(raw: Any) -> GraphCheck:
     return check
 
 
+def _parse_item(check: GraphCheck, model, raw: Any, label: str, report) -> Any:
+    """One node or edge parsed, or None with its problems reported: on the item when it
+    has a usable id, else by its place in the list."""
+    if not isinstance(raw, dict):
+        check.errors.append({"message": f"{label} must be an object"})
+        return None
+    item_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for message in _pydantic_messages(exc):
+            if item_id:
+                report(item_id, message)
+            else:
+                check.errors.append({"message": f"{label}: {message}"})
+        return None
+
+
 def _check_nodes(check: GraphCheck, raw_nodes: list) -> list[dict[str, Any]]:
     out = []
+    seen_ids: set[str] = set()
     for index, raw_node in enumerate(raw_nodes):
-        label = f"nodes[{index}]"
-        if not isinstance(raw_node, dict):
-            check.errors.append({"message": f"{label} must be an object"})
+        node = _parse_item(check, _Node, raw_node, f"nodes[{index}]", check.node_error)
+        if node is None:
             continue
-        node_id = raw_node.get("id") if isinstance(raw_node.get("id"), str) else None
-        try:
-            node = _Node.model_validate(raw_node)
-        except ValidationError as exc:
-            for message in _pydantic_messages(exc):
-                if node_id:
-                    check.node_error(node_id, message)
-                else:
-                    check.errors.append({"message": f"{label}: {message}"})
-            continue
-        if node.id in check.nodes or any(n["id"] == node.id for n in out):
+        if node.id in seen_ids:
             check.node_error(node.id, f"node id {node.id!r} is used more than once")
             continue
+        seen_ids.add(node.id)
         out.append(raw_node)
         node_type = get_node_type(node.type)
         if node_type is None:
@@ -172,19 +181,8 @@ def _check_edges(check: GraphCheck, raw_edges: list) -> list[dict[str, Any]]:
     seen_links: set[tuple] = set()
     single_inputs_taken: dict[tuple[str, str], str] = {}
     for index, raw_edge in enumerate(raw_edges):
-        label = f"edges[{index}]"
-        if not isinstance(raw_edge, dict):
-            check.errors.append({"message": f"{label} must be an object"})
-            continue
-        edge_id = raw_edge.get("id") if isinstance(raw_edge.get("id"), str) else None
-        try:
-            edge = _Edge.model_validate(raw_edge)
-        except ValidationError as exc:
-            for message in _pydantic_messages(exc):
-                if edge_id:
-                    check.edge_error(edge_id, message)
-                else:
-                    check.errors.append({"message": f"{label}: {message}"})
+        edge = _parse_item(check, _Edge, raw_edge, f"edges[{index}]", check.edge_error)
+        if edge is None:
             continue
         if edge.id in seen_ids:
             check.edge_error(edge.id, f"edge id {edge.id!r} is used more than once")

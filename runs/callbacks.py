@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 from datetime import timedelta
@@ -29,6 +28,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from flows.nodes.base import FatalNodeError
+from flows.nodes.addresses import literal_address
 from flows.nodes.outbound import OutboundRefused, allow_rules, guarded_client, is_public
 
 from . import engine
@@ -65,9 +65,8 @@ def check_callback_url(value: Any) -> str | None:
         raise ValidationError({"callback_url": "must be an http:// or https:// URL with a host"})
     if any(ch.isspace() for ch in value):
         raise ValidationError({"callback_url": "must not contain spaces"})
-    try:
-        address = ipaddress.ip_address(parts.hostname)
-    except ValueError:
+    address = literal_address(parts.hostname)
+    if address is None:
         return value
     port = port or (443 if parts.scheme == "https" else 80)
     if not is_public(address) and not any(

@@ -4,23 +4,36 @@ Every request (and every redirect hop, since httpx sends each hop through the tr
 resolves its host, refuses loopback, private, link-local, metadata and other non-public
 addresses unless the operator allows them in BATON_HTTP_ALLOW, and then connects to the
 very address it checked, so a second DNS answer cannot swap in another (rebinding).
+What counts as public is decided by the table in addresses.py, not by the Python version.
+Odd spellings of IPv4 (0177.0.0.1, 2130706433, 0x7f.1) need no special care here: they go
+through getaddrinfo like any name, come back as ordinary addresses, and meet the table.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
 
+from .addresses import IPAddress, embedded_ipv4, is_public, not_public_reason
 from .base import FatalNodeError
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+__all__ = [
+    "MAX_REDIRECTS",
+    "AllowRule",
+    "GuardedTransport",
+    "IPAddress",
+    "OutboundRefused",
+    "allow_rules",
+    "check_destination",
+    "embedded_ipv4",
+    "guarded_client",
+    "is_public",
+    "resolve",
+]
 
 
 class OutboundRefused(FatalNodeError):
@@ -62,30 +75,6 @@ def allow_rules() -> list[AllowRule]:
     return [AllowRule.parse(item) for item in settings.BATON_HTTP_ALLOW]
 
 
-def embedded_ipv4(address: IPAddress) -> Iterable[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64, compatible)."""
-    if isinstance(address, ipaddress.IPv4Address):
-        return []
-    found = []
-    if address.ipv4_mapped is not None:
-        found.append(address.ipv4_mapped)
-    if address.sixtofour is not None:
-        found.append(address.sixtofour)
-    if address.teredo is not None:
-        found.extend(address.teredo)
-    if address in _NAT64:
-        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    if int(address) >> 32 == 0 and int(address) > 1:  # deprecated IPv4-compatible ::a.b.c.d
-        found.append(ipaddress.IPv4Address(int(address)))
-    return found
-
-
-def is_public(address: IPAddress) -> bool:
-    if not address.is_global or address.is_multicast:
-        return False
-    return all(is_public(inner) for inner in embedded_ipv4(address))
-
-
 def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -108,14 +97,15 @@ def check_destination(host: str, port: int) -> IPAddress:
         raise FatalNodeError(f"host {host!r} has no address")
     rules = allow_rules()
     for address in addresses:
-        if is_public(address):
+        reason = not_public_reason(address)
+        if reason is None:
             continue
         if any(rule.allows(host, address, port) for rule in rules):
             continue
         raise OutboundRefused(
             f"refusing to connect to {host} ({address}): it is a private, loopback, "
-            "link-local or otherwise internal address; an administrator can allow it "
-            "with BATON_HTTP_ALLOW"
+            f"link-local or otherwise internal address ({reason}); an administrator can "
+            "allow it with BATON_HTTP_ALLOW"
         )
     return addresses[0]
 

@@ -1,16 +1,24 @@
 """Who is asking, and what they may touch.
 
 `Access` joins the user's memberships with the limits of the API key they came with (if
-any). Views ask it for the teams they may list and check one object's team before acting:
-an object of a team the caller cannot see answers 404 (it does not exist for them), a role
-or key that does not allow the action answers 403.
+any). Views ask it for what they may list and check one object before acting: an object
+of a team the caller cannot see answers 404 (it does not exist for them), a role or key
+that does not allow the action answers 403.
+
+Objects come in two kinds, and a key limited to some flows sees them differently:
+- flow objects (a flow, its runs, versions, triggers, schedules) are visible to it when
+  they belong to one of its flows;
+- team objects (knowledge bases, credentials) belong to no flow: it sees none of them,
+  and it creates nothing (a new flow would be outside its flows by definition).
+A key limited to flows that were all deleted is limited to nothing, never to everything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
@@ -20,12 +28,18 @@ from .roles import SCOPES_FOR_CAPABILITY, keys_may, role_allows
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
+FLOW_LIMITED_KEY_CREATES = (
+    "this API key is limited to some flows: it cannot create flows, knowledge bases or "
+    "anything else outside them"
+)
+
 
 @dataclass
 class Access:
     user: AbstractBaseUser
     key: ApiKey | None = None
     _roles: dict[int, str] | None = field(default=None, repr=False)
+    _flow_ids: frozenset[int] | None = field(default=None, repr=False)
 
     @property
     def roles(self) -> dict[int, str]:
@@ -37,6 +51,10 @@ class Access:
             self._roles = dict(memberships.values_list("team_id", "role"))
         return self._roles
 
+    def forget_roles(self) -> None:
+        """Memberships changed in this request: read them again when next asked."""
+        self._roles = None
+
     def team_ids(self, capability: str | None = None) -> list[int]:
         if capability is None:
             return list(self.roles)
@@ -45,37 +63,60 @@ class Access:
     def role_in(self, team_id: int) -> str | None:
         return self.roles.get(team_id)
 
+    # --- the key's limits ----------------------------------------------------------------
     def key_allows(self, capability: str) -> bool:
         if self.key is None:
             return True
         allowed = SCOPES_FOR_CAPABILITY.get(capability, frozenset())
         return bool(allowed.intersection(self.key.scopes))
 
-    def key_flow_ids(self) -> set[int]:
-        """The flows the caller's key is limited to; empty when it is not limited."""
-        if self.key is None:
-            return set()
-        limited = getattr(self.key, "_flow_ids", None)
-        if limited is None:
-            limited = set(self.key.flows.values_list("id", flat=True))
-            self.key._flow_ids = limited
-        return limited
+    @property
+    def flow_limited(self) -> bool:
+        return self.key is not None and self.key.flow_limited
+
+    def key_flow_ids(self) -> frozenset[int] | None:
+        """The flows the caller's key is limited to (perhaps none any more), or None when
+        nothing limits the caller to particular flows."""
+        if not self.flow_limited:
+            return None
+        if self._flow_ids is None:
+            self._flow_ids = frozenset(self.key.flows.values_list("id", flat=True))
+        return self._flow_ids
 
     def key_allows_flow(self, flow_id: int | None) -> bool:
-        if flow_id is None:
-            return True
         limited = self.key_flow_ids()
-        return not limited or flow_id in limited
+        return limited is None or flow_id in limited
 
-    def visible(self, queryset, capability: str, *, flow_field: str = "flow_id"):
-        """The objects of `queryset` in teams where the role allows `capability`, narrowed
-        to the key's flows when the key is limited to some."""
+    def check_key_scope(self, capability: str) -> None:
+        if self.key_allows(capability):
+            return
+        if not keys_may(capability):
+            raise PermissionDenied(
+                f"API keys may not do {capability} (members, keys, credentials and team "
+                "settings are managed by people signed in to the site)"
+            )
+        raise PermissionDenied(f"this API key's scopes do not allow {capability}")
+
+    # --- lists ---------------------------------------------------------------------------
+    def visible(self, queryset: QuerySet, capability: str, *, flow_field: str = "flow_id") -> QuerySet:
+        """The flow objects of `queryset` in teams where the role allows `capability`,
+        narrowed to the key's flows when the key is limited to some. A key whose scopes
+        do not allow `capability` is refused, as it is for one object."""
+        self.check_key_scope(capability)
         objects = queryset.filter(team_id__in=self.team_ids(capability))
         limited = self.key_flow_ids()
-        if limited:
+        if limited is not None:
             objects = objects.filter(**{f"{flow_field}__in": limited})
         return objects
 
+    def visible_team_objects(self, queryset: QuerySet, capability: str) -> QuerySet:
+        """Team objects (knowledge bases, credentials) the caller may list."""
+        self.check_key_scope(capability)
+        if self.flow_limited:
+            return queryset.none()
+        return queryset.filter(team_id__in=self.team_ids(capability))
+
+    # --- one object ----------------------------------------------------------------------
     def check_team(self, team_id: int, capability: str, *, what: str = "object") -> str:
         """Raise 404 when the team is not the caller's, 403 when the role/key forbids."""
         role = self.role_in(team_id)
@@ -83,13 +124,7 @@ class Access:
             raise Http404(f"no such {what}")
         if not role_allows(role, capability):
             raise PermissionDenied(f"your role in this team ({role}) does not allow {capability}")
-        if not self.key_allows(capability):
-            if not keys_may(capability):
-                raise PermissionDenied(
-                    f"API keys may not do {capability} (members, keys, credentials and team "
-                    "settings are managed by people signed in to the site)"
-                )
-            raise PermissionDenied(f"this API key's scopes do not allow {capability}")
+        self.check_key_scope(capability)
         return role
 
     def check_member(self, team_id: int, *, what: str = "team") -> str:
@@ -99,13 +134,34 @@ class Access:
             raise Http404(f"no such {what}")
         return role
 
-    def check_flow(self, flow, capability: str) -> None:
-        self.check_team(flow.team_id, capability, what="flow")
-        if not self.key_allows_flow(flow.id):
-            raise Http404("no such flow")
+    def check_flow_object(
+        self, team_id: int, flow_id: int | None, capability: str, *, what: str
+    ) -> str:
+        """A flow or something of a flow (a run, trigger, schedule, version)."""
+        role = self.check_team(team_id, capability, what=what)
+        if not self.key_allows_flow(flow_id):
+            raise Http404(f"no such {what}")
+        return role
+
+    def check_team_object(self, team_id: int, capability: str, *, what: str) -> str:
+        """Something of the team that belongs to no flow (a knowledge base, a credential):
+        out of sight of a key limited to flows."""
+        if self.flow_limited:
+            raise Http404(f"no such {what}")
+        return self.check_team(team_id, capability, what=what)
+
+    def check_flow(self, flow: Any, capability: str) -> None:
+        self.check_flow_object(flow.team_id, flow.id, capability, what="flow")
+
+    def check_may_create(self, team_id: int, capability: str, *, what: str = "team") -> str:
+        """Making something new in a team: a key limited to flows makes nothing."""
+        role = self.check_team(team_id, capability, what=what)
+        if self.flow_limited:
+            raise PermissionDenied(FLOW_LIMITED_KEY_CREATES)
+        return role
 
 
-def access_for(request) -> Access:
+def access_for(request: Any) -> Access:
     cached = getattr(request, "_baton_access", None)
     if cached is None:
         key = request.auth if isinstance(request.auth, ApiKey) else None
@@ -114,7 +170,7 @@ def access_for(request) -> Access:
     return cached
 
 
-def team_for_new_object(request, team_id: int | None, capability: str) -> Team:
+def team_for_new_object(request: Any, team_id: int | None, capability: str) -> Team:
     """The team named, else the API key's team, else the caller's personal team; checked."""
     from .services import personal_team
 
@@ -124,5 +180,5 @@ def team_for_new_object(request, team_id: int | None, capability: str) -> Team:
             team_id = access.key.team_id
         else:
             team_id = personal_team(request.user).id
-    access.check_team(team_id, capability, what="team")
+    access.check_may_create(team_id, capability)
     return Team.objects.get(pk=team_id)

@@ -84,6 +84,8 @@ def do_issue_api_key(
     with transaction.atomic():
         key, raw = ApiKey.issue(user, name, team=team, scopes=scopes, expires_at=expires_at)
         if flows:
+            key.flow_limited = True
+            key.save(update_fields=["flow_limited"])
             key.flows.set(flows)
     return key, raw
 
@@ -96,6 +98,9 @@ def do_update_api_key(key: ApiKey, changes: dict[str, Any]) -> ApiKey:
         if fields:
             key.save(update_fields=fields)
         if "flows" in changes:
+            # [] lifts the limit: the key then reaches every flow of its team.
+            key.flow_limited = bool(changes["flows"])
+            key.save(update_fields=["flow_limited"])
             key.flows.set(changes["flows"])
     return key
 

@@ -104,8 +104,11 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)
-    # Empty: all flows the key's team(s) hold.
+    # The flows a flow-limited key may touch. `flow_limited` says whether the key is limited
+    # at all, so that deleting the flows it names leaves it limited to nothing, not to
+    # everything.
     flows = models.ManyToManyField("flows.Flow", blank=True, related_name="api_keys")
+    flow_limited = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -106,12 +106,18 @@ class ApiKeySerializer(serializers.ModelSerializer):
         help_text="Default: every scope your role in the team allows",
     )
     flows = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    limited_to_flows = serializers.BooleanField(
+        source="flow_limited",
+        read_only=True,
+        help_text="The key reaches only `flows` (none, once they are all deleted); false: "
+        "every flow of its team",
+    )
     state = serializers.SerializerMethodField()
 
     class Meta:
         model = ApiKey
         fields = [
-            "id", "name", "prefix", "team", "user", "scopes", "flows", "expires_at",
+            "id", "name", "prefix", "team", "user", "scopes", "flows", "limited_to_flows", "expires_at",
             "last_used_at", "revoked_at", "created_at", "state",
         ]
         read_only_fields = fields

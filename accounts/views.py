@@ -42,7 +42,7 @@ def get_team(request, pk: int, capability: str | None) -> Team:
 
 def _fresh_roles(request) -> dict[int, str]:
     access = access_for(request)
-    access._roles = None  # memberships changed in this request
+    access.forget_roles()
     return access.roles
 
 
@@ -85,7 +85,7 @@ def get_credential(request, pk: int, capability: str) -> Credential:
     credential = Credential.objects.select_related("created_by").filter(pk=pk).first()
     if credential is None:
         raise Http404("no such credential")
-    access_for(request).check_team(credential.team_id, capability, what="credential")
+    access_for(request).check_team_object(credential.team_id, capability, what="credential")
     return credential
 
 
@@ -99,8 +99,9 @@ class CredentialListView(generics.ListCreateAPIView):
     def get_queryset(self):
         from flows.views import query_int
 
-        teams = access_for(self.request).team_ids(Capability.CREDENTIALS_USE)
-        rows = Credential.objects.filter(team_id__in=teams).select_related("created_by")
+        rows = access_for(self.request).visible_team_objects(
+            Credential.objects.select_related("created_by"), Capability.CREDENTIALS_USE
+        )
         team = query_int(self.request, "team")
         if team is not None:
             rows = rows.filter(team_id=team)

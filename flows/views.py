@@ -117,7 +117,7 @@ class FlowDetailView(generics.RetrieveUpdateDestroyAPIView):
         based_on = data.pop("revision", None)
         new_team = data.pop("team_id", None)
         if new_team is not None and new_team != flow.team_id:
-            access_for(request).check_team(new_team, Capability.FLOWS_WRITE, what="team")
+            access_for(request).check_may_create(new_team, Capability.FLOWS_WRITE)
             data["team_id"] = new_team
         if not partial and "graph" not in data:
             raise ValidationError({"graph": "PUT replaces the flow: send its graph"})
@@ -151,7 +151,7 @@ class FlowCopyView(APIView):
         body = FlowCopySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         team_id = body.validated_data.get("team", flow.team_id)
-        access_for(request).check_team(team_id, Capability.FLOWS_WRITE, what="team")
+        access_for(request).check_may_create(team_id, Capability.FLOWS_WRITE)
         copy = services.do_duplicate_flow(
             flow,
             user=request.user,

@@ -27,7 +27,7 @@ def get_knowledge_base(request, pk: int, capability: str) -> KnowledgeBase:
     )
     if knowledge_base is None:
         raise Http404("no such knowledge base")
-    access_for(request).check_team(knowledge_base.team_id, capability, what="knowledge base")
+    access_for(request).check_team_object(knowledge_base.team_id, capability, what="knowledge base")
     return knowledge_base
 
 
@@ -37,8 +37,9 @@ class KnowledgeBaseListView(generics.ListCreateAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        teams = access_for(self.request).team_ids(Capability.FLOWS_READ)
-        rows = KnowledgeBase.objects.filter(team_id__in=teams).select_related("created_by")
+        rows = access_for(self.request).visible_team_objects(
+            KnowledgeBase.objects.select_related("created_by"), Capability.FLOWS_READ
+        )
         team = query_int(self.request, "team")
         if team is not None:
             rows = rows.filter(team_id=team)

@@ -44,19 +44,18 @@ def may_watch(user, key, run_id) -> bool | None:
         return None
     access = Access(user=user, key=key)
     try:
-        access.check_team(run["team_id"], Capability.RUNS_READ, what="run")
+        access.check_flow_object(run["team_id"], run["flow_id"], Capability.RUNS_READ, what="run")
     except Http404:
         return None
     except PermissionDenied:
         return False
-    if not access.key_allows_flow(run["flow_id"]):
-        return None
     return True
 
 
 def lost_access(user_id: int, key_id: int | None, run_id) -> int | None:
-    """The close code for a socket whose access went since it opened (a revoked or expired
-    key, a deactivated user, a lost membership), or None while it may still watch."""
+    """The close code for a stream whose access went since it opened (a revoked or expired
+    key, a deactivated user, a lost membership), or None while it may still watch. The
+    websocket and the SSE stream both ask this."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     key = None
     if key_id is not None:

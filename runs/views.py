@@ -33,10 +33,7 @@ def get_run(request, pk, capability: str) -> Run:
     run = Run.objects.select_related("created_by", "version").filter(pk=pk).first()
     if run is None:
         raise Http404("no such run")
-    access = access_for(request)
-    access.check_team(run.team_id, capability, what="run")
-    if not access.key_allows_flow(run.flow_id):
-        raise Http404("no such run")
+    access_for(request).check_flow_object(run.team_id, run.flow_id, capability, what="run")
     return run
 
 
@@ -272,7 +269,7 @@ class RunEventsView(APIView):
         ):
             return Response(status=status.HTTP_204_NO_CONTENT)
         key = access_for(request).key
-        stream = RunEventStream(str(run.pk), last_event_id, key.pk if key else None)
+        stream = RunEventStream(str(run.pk), last_event_id, request.user.pk, key.pk if key else None)
         response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # proxies (nginx) must pass events at once

@@ -29,6 +29,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from . import engine
+from accounts.api_keys import api_key_group
+
 from .events import run_group
 from .models import NodeRun, Run
 
@@ -61,12 +63,10 @@ def _nodes_settled(run_id: str) -> bool:
     return not live.exists()
 
 
-def _key_usable(key_id: int | None) -> bool:
-    if key_id is None:
-        return True
-    from accounts.models import ApiKey
+def _lost_access(user_id: int, key_id: int | None, run_id: str) -> bool:
+    from .consumers import lost_access
 
-    return ApiKey.objects.usable().filter(pk=key_id).exists()
+    return lost_access(user_id, key_id, run_id) is not None
 
 
 def _ends_run(event: dict[str, Any]) -> bool:
@@ -78,9 +78,10 @@ def _ends_run(event: dict[str, Any]) -> bool:
 
 
 class RunEventStream:
-    def __init__(self, run_id: str, last_event_id: int | None, key_id: int | None = None):
+    def __init__(self, run_id: str, last_event_id: int | None, user_id: int, key_id: int | None):
         self.run_id = run_id
         self.last_event_id = last_event_id
+        self.user_id = user_id
         self.key_id = key_id
         self.last_seq = 0
         self.held: dict[int, dict[str, Any]] = {}
@@ -95,6 +96,10 @@ class RunEventStream:
         # Join before reading the snapshot: what commits after the read comes as events
         # with a higher seq; what came before is in the snapshot.
         await layer.group_add(group, channel)
+        # Revoking the key ends the stream at once, as it closes a websocket.
+        key_group = api_key_group(self.key_id) if self.key_id is not None else None
+        if key_group is not None:
+            await layer.group_add(key_group, channel)
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
             snapshot = await sync_to_async(_snapshot)(self.run_id)
@@ -110,21 +115,32 @@ class RunEventStream:
             async for chunk in self._follow(layer, channel):
                 yield chunk
         finally:
-            try:
-                await layer.group_discard(group, channel)
-            except Exception as exc:  # noqa: BLE001 - the client is gone either way
-                log.debug("could not leave %s: %s", group, exc)
+            for joined in (group, key_group):
+                if joined is None:
+                    continue
+                try:
+                    await layer.group_discard(joined, channel)
+                except Exception as exc:  # noqa: BLE001 - the client is gone either way
+                    log.debug("could not leave %s: %s", joined, exc)
 
     async def _settled(self) -> bool:
         return await sync_to_async(_nodes_settled)(self.run_id)
 
     async def _follow(self, layer, channel) -> AsyncIterator[bytes]:
         keepalive = settings.BATON_SSE_KEEPALIVE_SECONDS
+        recheck_every = settings.BATON_WS_ACCESS_CHECK_SECONDS
         last_sent = time.monotonic()
+        next_access_check = last_sent + recheck_every
         gap_since: float | None = None
         while True:
             now = time.monotonic()
-            wait = keepalive - (now - last_sent)
+            if now >= next_access_check:
+                # Roles change and keys expire while a stream stays open (the websocket
+                # asks the same question as often).
+                if await sync_to_async(_lost_access)(self.user_id, self.key_id, self.run_id):
+                    return
+                next_access_check = now + recheck_every
+            wait = min(keepalive - (now - last_sent), next_access_check - now)
             if gap_since is not None:
                 wait = min(wait, GAP_WAIT_SECONDS - (now - gap_since))
             if self.ended_at is not None:
@@ -134,6 +150,8 @@ class RunEventStream:
             except asyncio.TimeoutError:
                 message = None
             now = time.monotonic()
+            if message is not None and message.get("type") == "api.key.revoked":
+                return
             if message is not None:
                 for event in message.get("events", []):
                     if event["seq"] > self.last_seq:
@@ -151,9 +169,7 @@ class RunEventStream:
             gap_since = (gap_since or now) if self.held else None
             resync = gap_since is not None and now - gap_since >= GAP_WAIT_SECONDS
             if not sent_any and now - last_sent >= keepalive:
-                # Quiet for a while: is the key still good, and did we miss anything?
-                if not await sync_to_async(_key_usable)(self.key_id):
-                    return
+                # Quiet for a while: did we miss anything?
                 current = await sync_to_async(_current_seq)(self.run_id)
                 if current is None:
                     return

@@ -195,6 +195,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = BATON_MAX_BODY_BYTES
 BATON_MAX_UPLOAD_BYTES = env_int("BATON_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 BATON_MAX_NODES = env_int("BATON_MAX_NODES", 2000, minimum=1)
 BATON_MAX_EDGES = env_int("BATON_MAX_EDGES", 6000, minimum=1)
+# JSON nested deeper than this is refused (400) at every entry point: deep nesting only
+# serves to exhaust recursion in whatever walks the value later.
+BATON_MAX_JSON_DEPTH = env_int("BATON_MAX_JSON_DEPTH", 64, minimum=8)
 
 # --- Security headers -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

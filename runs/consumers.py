@@ -135,6 +135,15 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def api_key_revoked(self, message: dict) -> None:
         await self.close(code=CLOSE_NOT_SIGNED_IN)
 
+    @classmethod
+    async def decode_json(cls, text_data):
+        # Clients only send small control messages; anything that does not parse (or is
+        # nested absurdly deep) is ignored rather than taking the socket down.
+        try:
+            return await super().decode_json(text_data)
+        except (ValueError, RecursionError):
+            return None
+
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "resync":

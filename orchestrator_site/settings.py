@@ -200,6 +200,16 @@ BATON_MAX_EDGES = env_int("BATON_MAX_EDGES", 6000, minimum=1)
 BATON_MAX_JSON_DEPTH = env_int("BATON_MAX_JSON_DEPTH", 64, minimum=8)
 
 # --- Security headers -------------------------------------------------------------------
+# Behind HTTPS (a TLS-terminating proxy that sets X-Forwarded-Proto): cookies only over
+# HTTPS, browsers told to stay on HTTPS for a year, and the proxy's header trusted for the
+# scheme. Only set it when such a proxy is in front: the header is taken at its word.
+BATON_HTTPS = env_bool("BATON_HTTPS", False)
+SESSION_COOKIE_SECURE = BATON_HTTPS
+CSRF_COOKIE_SECURE = BATON_HTTPS
+SECURE_HSTS_SECONDS = 31536000 if BATON_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+if BATON_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

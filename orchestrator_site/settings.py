@@ -83,6 +83,9 @@ HOST = env_str("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000, minimum=1)
 ALLOWED_HOSTS = env_list("BATON_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", HOST])
 CSRF_TRUSTED_ORIGINS = env_list("BATON_CSRF_TRUSTED_ORIGINS", [])
+# Pages on other origins whose websockets may use a signed-in session (scheme://host:port),
+# e.g. the editor's dev server; the site's own origin is always allowed.
+BATON_ALLOWED_ORIGINS = env_list("BATON_ALLOWED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",

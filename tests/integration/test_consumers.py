@@ -39,7 +39,8 @@ def session_cookie(user) -> str:
 
 
 def communicator(run_id, *, cookie: str | None = None, key: str | None = None, origin: str | None = "http://127.0.0.1:8000"):
-    headers = []
+    # As a browser on http://127.0.0.1:8000 sends it.
+    headers = [(b"host", b"127.0.0.1:8000")]
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     if key:

@@ -43,20 +43,21 @@ def take(bucket: str, rate: tuple[int, int]) -> float | None:
     return (window + 1) * period - now
 
 
-class _WindowThrottle(BaseThrottle):
-    rate_setting = ""
+class WindowThrottle(BaseThrottle):
+    """A fixed-window limit; subclasses say which bucket a request counts in, at what rate."""
 
     def __init__(self) -> None:
         self.wait_seconds: float | None = None
 
-    def bucket(self, request, view) -> str | None:
+    def bucket_and_rate(self, request, view) -> tuple[str, tuple[int, int]] | None:
         raise NotImplementedError
 
     def allow_request(self, request, view) -> bool:
-        bucket = self.bucket(request, view)
-        if bucket is None:
+        chosen = self.bucket_and_rate(request, view)
+        if chosen is None:
             return True
-        self.wait_seconds = take(bucket, getattr(settings, self.rate_setting))
+        bucket, rate = chosen
+        self.wait_seconds = take(bucket, rate)
         return self.wait_seconds is None
 
     def wait(self) -> float | None:
@@ -64,20 +65,10 @@ class _WindowThrottle(BaseThrottle):
         return None if self.wait_seconds is None else max(1, math.ceil(self.wait_seconds))
 
 
-class ApiKeyRateThrottle(_WindowThrottle):
-    rate_setting = "BATON_API_KEY_RATE"
-
-    def bucket(self, request, view) -> str | None:
+class ApiKeyRateThrottle(WindowThrottle):
+    def bucket_and_rate(self, request, view) -> tuple[str, tuple[int, int]] | None:
         key = request.auth if isinstance(request.auth, ApiKey) else None
+        if key is None:
+            return None
         # The prefix: unique per key and never reused, unlike an id after a rollback.
-        return None if key is None else f"key:{key.prefix}"
-
-
-class TriggerRateThrottle(_WindowThrottle):
-    """The same limit per trigger URL (the token's public prefix names the bucket)."""
-
-    rate_setting = "BATON_TRIGGER_RATE"
-
-    def bucket(self, request, view) -> str | None:
-        token = str(view.kwargs.get("token", ""))
-        return f"trigger:{token[:16]}" if token else None
+        return f"key:{key.prefix}", settings.BATON_API_KEY_RATE

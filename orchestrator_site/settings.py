@@ -405,6 +405,8 @@ BATON_MAX_CHILD_DEPTH = env_int("BATON_MAX_CHILD_DEPTH", 5, minimum=1)
 BATON_API_KEY_RATE = env_rate("BATON_API_KEY_RATE", "600/minute")
 # The same limit for each trigger URL (POST /hooks/<token>/).
 BATON_TRIGGER_RATE = env_rate("BATON_TRIGGER_RATE", "120/minute")
+# Requests to trigger URLs that match no trigger, per client address.
+BATON_TRIGGER_JUNK_RATE = env_rate("BATON_TRIGGER_JUNK_RATE", "60/minute")
 # Run callbacks: attempts in all, the first retry's delay (doubling after each failure, at
 # most an hour), and how long one attempt may take.
 BATON_CALLBACK_MAX_ATTEMPTS = env_int("BATON_CALLBACK_MAX_ATTEMPTS", 8, minimum=1)

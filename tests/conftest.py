@@ -156,7 +156,9 @@ def running(worker, transactional_db):
 @pytest.fixture(scope="session")
 def web_server(django_db_setup, django_db_blocker, worker):
     # The API fuzz sends hundreds of requests a minute with one key.
-    server = WebServer(BATON_API_KEY_RATE="1000000/minute").start()
+    server = WebServer(
+        BATON_API_KEY_RATE="1000000/minute", BATON_TRIGGER_JUNK_RATE="1000000/minute"
+    ).start()
     yield server
     server.stop()
 

@@ -52,17 +52,17 @@ def do_revoke_trigger(token: TriggerToken) -> TriggerToken:
     return token
 
 
-def check_token(raw: str) -> TriggerToken:
-    """The live token for this secret; 404 for anything else (unknown, revoked, malformed)."""
+def find_token(raw: str) -> TriggerToken | None:
+    """The live token for this secret, or None (unknown, revoked, malformed)."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) < PREFIX_LENGTH + 8 or len(raw) > 200:
-        raise Http404("no such trigger")
+        return None
     token = (
         TriggerToken.objects.select_related("flow", "created_by")
         .filter(prefix=raw[:PREFIX_LENGTH], revoked_at__isnull=True)
         .first()
     )
     if token is None or not token.matches(raw):
-        raise Http404("no such trigger")
+        return None
     return token
 
 

@@ -6,7 +6,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import Capability
-from accounts.throttling import TriggerRateThrottle
 from flows.services import parse_version_ref
 from flows.views import get_flow
 from runs import services as run_services
@@ -20,6 +19,7 @@ from .serializers import (
     TriggerCreateSerializer,
     TriggerSerializer,
 )
+from .throttling import TriggerRateThrottle, verified_token
 
 
 def get_trigger(request, pk: int, trigger_id: int, capability: str) -> TriggerToken:
@@ -115,7 +115,9 @@ class HookView(APIView):
         summary="Start a run with the JSON body as its inputs (trigger URL)",
     )
     def post(self, request, token: str):
-        trigger = services.check_token(token)
+        trigger = verified_token(request, token)
+        if trigger is None:
+            raise Http404("no such trigger")
         inputs = request.data if request.body else {}
         if not isinstance(inputs, dict):
             raise ValidationError({"inputs": "the body must be a JSON object (the run's inputs)"})

@@ -40,8 +40,8 @@ class TeamDetailSerializer(TeamSerializer):
 class WebhookSecretSerializer(serializers.Serializer):
     webhook_secret = serializers.CharField(
         read_only=True,
-        help_text="Run callbacks carry X-Baton-Signature: sha256=<hex HMAC-SHA256 of the "
-        "raw body under this secret>",
+        help_text="Run callbacks carry X-Baton-Signature: t=<unix time>,v1=<hex HMAC-SHA256 "
+        "of '<t>.<raw body>' under this secret>",
     )
 
 

@@ -1,8 +1,10 @@
 """Run callbacks: when a run that was given a `callback_url` ends, POST it there.
 
 The body is the run as `GET /api/runs/<id>/` shows it (without the graph), signed with
-`X-Baton-Signature: sha256=<hex HMAC-SHA256 of the raw body under the team's webhook
-secret>`. Any answer but 2xx is retried with exponential backoff, up to
+`X-Baton-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under the team's
+webhook secret>` (the time also goes in `X-Baton-Timestamp`). Signing the time with the body
+lets a receiver refuse a captured request sent again later: it checks the signature and that
+`t` is recent (README shows how, with a tolerance). Any answer but 2xx is retried with exponential backoff, up to
 BATON_CALLBACK_MAX_ATTEMPTS attempts. Requests go through the same outbound guard as the
 `http` node (no private addresses unless BATON_HTTP_ALLOW says so) and follow no redirects.
 
@@ -17,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,8 +46,14 @@ LOCK_MARGIN_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600.0
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+TIMESTAMP_HEADER = "X-Baton-Timestamp"
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The X-Baton-Signature value of a body sent at `timestamp` (Unix seconds)."""
+    signed = str(timestamp).encode() + b"." + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
 
 
 def check_callback_url(value: Any) -> str | None:
@@ -184,10 +193,13 @@ def deliver(delivery_id: int) -> str | None:
         CallbackDelivery.objects.filter(pk=delivery.pk).update(body=delivery.body)
     body = delivery.body.encode()
     attempt = delivery.attempts + 1
+    # Each attempt is signed anew with its own time: a retry is not a replay.
+    sent_at = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Baton-Callback/1",
-        SIGNATURE_HEADER: sign(delivery.run.team.webhook_secret, body),
+        SIGNATURE_HEADER: sign(delivery.run.team.webhook_secret, body, sent_at),
+        TIMESTAMP_HEADER: str(sent_at),
         "X-Baton-Event": "run.finished",
         "X-Baton-Delivery": str(delivery.pk),
         "X-Baton-Attempt": str(attempt),

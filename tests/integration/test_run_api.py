@@ -133,8 +133,9 @@ def test_a_finished_run_is_posted_to_its_callback_url_signed(running, alice, ali
     (delivery,) = received_for(http_server, "signed", 1)
     body = delivery["body"]
     secret = Team.objects.get(pk=flow.team_id).webhook_secret
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    assert delivery["headers"]["X-Baton-Signature"] == expected
+    sent_at = delivery["headers"]["X-Baton-Timestamp"]
+    expected = hmac.new(secret.encode(), f"{sent_at}.".encode() + body, hashlib.sha256).hexdigest()
+    assert delivery["headers"]["X-Baton-Signature"] == f"t={sent_at},v1={expected}"
     assert delivery["headers"]["X-Baton-Event"] == "run.finished"
     run = json.loads(body)
     assert (run["id"], run["status"], run["outputs"]) == (run_id, "succeeded", {"greeting": "Hello Ada"})

@@ -4,6 +4,12 @@ them on Ctrl-C.
 Everything lives in the data dir (BATON_DATA_DIR, default ./var): the SQLite database,
 Redis's append-only file, logs, the generated secret key and the demo password. A second
 start on the same data dir finds it all again.
+
+The data dir holds every team's data and the keys to their credentials, so it is private to
+the user who runs Baton: the dir is 0700, every file in it 0600 (made so on each start, and
+kept so by a umask every process started here inherits), and the embedded Redis asks for a
+password generated into the data dir (given in a config file, never on a command line that
+`ps` shows to other users).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -45,6 +52,28 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def make_private(data_dir: Path) -> None:
+    """The data dir 0700, everything in it 0600 (dirs 0700), whatever an older Baton or a
+    looser umask left; files made from now on are private through the umask."""
+    os.umask(0o077)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for root, dirs, files in os.walk(data_dir):
+        for name in dirs:
+            Path(root, name).chmod(0o700)
+        for name in files:
+            path = Path(root, name)
+            if not path.is_symlink():
+                path.chmod(0o600)
+
+
+def redis_password(data_dir: Path) -> str:
+    path = data_dir / "redis_password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 def find_redis_server() -> str:
@@ -151,7 +180,7 @@ class Launcher:
         return result.stdout
 
     def run(self) -> int:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)
         self.logs.mkdir(exist_ok=True)
         (self.data_dir / "redis").mkdir(exist_ok=True)
         if not port_is_free(self.host, self.port):
@@ -167,17 +196,16 @@ class Launcher:
 
     def serve(self) -> int:
         redis_port = free_port()
-        redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        self.start(
-            "redis",
-            [
-                find_redis_server(), "--port", str(redis_port), "--bind", "127.0.0.1",
-                "--dir", str(self.data_dir / "redis"), "--appendonly", "yes",
-                "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-            ],
-            "redis.log",
+        password = redis_password(self.data_dir)
+        redis_url = f"redis://:{password}@127.0.0.1:{redis_port}/0"
+        config = self.data_dir / "redis.conf"
+        config.write_text(
+            f"port {redis_port}\nbind 127.0.0.1\nrequirepass {password}\n"
+            f"dir {self.data_dir / 'redis'}\nappendonly yes\nappendfsync everysec\n"
+            'save ""\ndaemonize no\n'
         )
-        self.wait_for_redis(redis_port)
+        self.start("redis", [find_redis_server(), str(config)], "redis.log")
+        self.wait_for_redis(redis_port, password)
         self.env.update(
             REDIS_URL=redis_url,
             BATON_DATA_DIR=str(self.data_dir),
@@ -260,14 +288,17 @@ class Launcher:
         )
         return self.watch()
 
-    def wait_for_redis(self, port: int) -> None:
+    def wait_for_redis(self, port: int, password: str) -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             self.check_children()
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
+                    sock.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+                    replies = b""
+                    while replies.count(b"\r\n") < 2 and (chunk := sock.recv(64)):
+                        replies += chunk
+                    if b"+PONG" in replies:
                         return
             except OSError:
                 pass

@@ -20,7 +20,8 @@ from .env import env_bool, env_float, env_int, env_json, env_list, env_rate, env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BATON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Private to whoever runs Baton: it holds the database and the keys (see local.py).
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 LOCAL_STATE_FILE = DATA_DIR / "local.json"
 
 DATABASE_URL = env_str("DATABASE_URL")

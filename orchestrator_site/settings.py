@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -119,6 +121,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers for sign-ins its backend refused.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orchestrator_site.urls"
@@ -168,6 +172,21 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins while an account or a client address is locked out (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins (/login, /admin/login/) are counted per account and, separately, per
+# client address (REMOTE_ADDR: behind a proxy, run Daphne with --proxy-headers); at the
+# limit that account or address waits out the cool-off (429 with Retry-After).
+AXES_FAILURE_LIMIT = env_int("BATON_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("BATON_LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -396,6 +415,9 @@ for _model, _price in BATON_MODEL_PRICES.items():
 # Code nodes run Python in a limited child process of the worker. Off unless an operator
 # turns it on (`make run` does, on the laptop of the person running it).
 BATON_ALLOW_CODE = env_bool("BATON_ALLOW_CODE", False)
+# Code runs under bubblewrap (namespaces); where that is impossible code nodes are refused,
+# unless this opt-out lets them run with only rlimits and an audit hook (not a boundary).
+BATON_CODE_UNSAFE_NO_ISOLATION = env_bool("BATON_CODE_UNSAFE_NO_ISOLATION", False)
 BATON_CODE_TIMEOUT_MAX = env_float("BATON_CODE_TIMEOUT_MAX", 120.0)
 BATON_CODE_MEMORY_MB = env_int("BATON_CODE_MEMORY_MB", 512, minimum=64)
 # Sub-flows may start sub-flows, down to this depth (a flow calling itself stops here).

@@ -11,16 +11,48 @@ from rest_framework.exceptions import ValidationError
 from orchestrator_site.errors import Conflict, GraphInvalid
 
 from .diff import GraphDiff, diff_graphs
-from .graph import check_graph
+from .graph import GraphError, check_graph
 from .models import Flow, FlowVersion
+from .references import call_cycle, graph_references
 
 
-def check_graph_or_raise(graph: Any) -> dict[str, Any]:
-    """The graph in normal form, or GraphInvalid with every problem."""
+def check_graph_or_raise(graph: Any, *, flow: Flow | None = None) -> dict[str, Any]:
+    """The graph in normal form, or GraphInvalid with every problem; for a saved flow, a
+    loop of sub-flow calls back to it is one."""
     check = check_graph(graph)
-    if not check.valid:
-        raise GraphInvalid(check.errors)
+    errors = list(check.errors)
+    if flow is not None:
+        errors.extend(check_flow_calls(flow, graph))
+    if errors:
+        raise GraphInvalid(errors)
     return check.graph
+
+
+def check_flow_calls(flow: Flow, graph: Any) -> list[GraphError]:
+    """A problem on the node through which the flow, with this graph, would call itself,
+    directly or through other flows of its team (each call a child run: a loop would start
+    runs without end)."""
+    names = {flow.pk: flow.name}
+    called: dict[int, list[int]] = {}
+
+    def calls_of(flow_id: int) -> list[int]:
+        if flow_id not in called:
+            row = Flow.objects.filter(pk=flow_id, team_id=flow.team_id).values("name", "graph").first()
+            called[flow_id] = [] if row is None else [t for _, t in graph_references(row["graph"], "flow")]
+            if row is not None:
+                names[flow_id] = row["name"]
+        return called[flow_id]
+
+    found = call_cycle(flow.pk, graph, calls_of)
+    if found is None:
+        return []
+    node_id, cycle = found
+    path = " → ".join(repr(names.get(flow_id, f"flow {flow_id}")) for flow_id in cycle)
+    return [{
+        "node_id": node_id,
+        "message": f"this node makes the flow call itself: {path}; a flow may not call "
+        "itself, directly or through other flows",
+    }]
 
 
 def do_create_flow(*, user, team, name: str, description: str = "", graph: Any = None) -> Flow:
@@ -40,7 +72,7 @@ def do_update_flow(
 ) -> Flow:
     """Apply changes under a row lock; refuse a save based on an older revision (409)."""
     if "graph" in changes:
-        changes["graph"] = check_graph_or_raise(changes["graph"])
+        changes["graph"] = check_graph_or_raise(changes["graph"], flow=flow)
     with transaction.atomic():
         current = Flow.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=flow.pk)
         if based_on_revision is not None and based_on_revision != current.revision:

@@ -135,8 +135,8 @@ class FlowValidateView(APIView):
         flow = get_flow(request, pk, Capability.FLOWS_READ)
         body = request.data if isinstance(request.data, dict) else {}
         graph = body["graph"] if "graph" in body else flow.graph
-        check = check_graph(graph)
-        return Response({"valid": check.valid, "errors": check.errors})
+        errors = [*check_graph(graph).errors, *services.check_flow_calls(flow, graph)]
+        return Response({"valid": not errors, "errors": errors})
 
 
 class FlowCopyView(APIView):

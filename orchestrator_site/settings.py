@@ -422,6 +422,8 @@ BATON_CODE_TIMEOUT_MAX = env_float("BATON_CODE_TIMEOUT_MAX", 120.0)
 BATON_CODE_MEMORY_MB = env_int("BATON_CODE_MEMORY_MB", 512, minimum=64)
 # Sub-flows may start sub-flows, down to this depth (a flow calling itself stops here).
 BATON_MAX_CHILD_DEPTH = env_int("BATON_MAX_CHILD_DEPTH", 5, minimum=1)
+# Child runs one top-level run may make in all, at every depth (a map of a map of a map...).
+BATON_MAX_CHILD_RUNS = env_int("BATON_MAX_CHILD_RUNS", 1000, minimum=1)
 # --- The run API ------------------------------------------------------------------------------
 # Requests a single API key may make, as "<number>/<second|minute|hour|day>"; over it, 429
 # with Retry-After. Requests from the editor (a signed-in session) are not limited.

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.dispatch import receiver
 
 from flows.graph import check_graph
@@ -111,9 +112,28 @@ def run_depth(run_id: str) -> int:
     return depth
 
 
+def reserve_children(step: scheduler.RunStep, count: int) -> str | None:
+    """Count `count` more child runs against the top-level run's allowance; a problem when
+    that would pass BATON_MAX_CHILD_RUNS (a compare-and-set on the top-level run's row, so
+    runs of one tree racing each other cannot pass it together)."""
+    root_id = step.run.root_run_id or step.run.pk
+    limit = settings.BATON_MAX_CHILD_RUNS
+    taken = Run.objects.filter(pk=root_id, descendant_count__lte=limit - count).update(
+        descendant_count=F("descendant_count") + count
+    )
+    if taken:
+        return None
+    return (
+        f"starting {count} more child run{'s' if count != 1 else ''} would pass the limit of "
+        f"{limit} child runs for one run (sub-flows, map items and agent tools, at every "
+        "depth; BATON_MAX_CHILD_RUNS)"
+    )
+
+
 def create_children(step: scheduler.RunStep, node: NodeRun, intents: list[ChildIntent]) -> None:
-    """Create the child runs a node asked for, in the step recording its outcome; they
-    start after the commit."""
+    """Create the child runs a node asked for (reserved with reserve_children), in the step
+    recording its outcome; they start after the commit."""
+    root_id = step.run.root_run_id or step.run.pk
     runs = []
     node_runs = []
     for intent in intents:
@@ -132,6 +152,7 @@ def create_children(step: scheduler.RunStep, node: NodeRun, intents: list[ChildI
             parent_run_id=step.run.pk,
             parent_node_id=node.node_id,
             parent_key=intent.key,
+            root_run_id=root_id,
         )
         runs.append(run)
         node_runs.extend(

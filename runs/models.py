@@ -30,6 +30,13 @@ class Run(models.Model):
     parent_node_id = models.CharField(max_length=100, blank=True, default="")
     # Which of its parent node's children this is (a map item's index, an agent's tool call).
     parent_key = models.CharField(max_length=100, blank=True, default="")
+    # The top-level run a child run descends from (null on the top-level run itself), and on
+    # a top-level run the number of child runs its tree has made: it may make at most
+    # BATON_MAX_CHILD_RUNS (runs.children).
+    root_run = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    descendant_count = models.PositiveIntegerField(default=0)
     # Set when the parent node has taken in this child's end; the sweeper wakes parents of
     # ended children still unseen, so a lost wake-up cannot leave a parent waiting forever.
     parent_notified = models.BooleanField(default=False)

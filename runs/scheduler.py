@@ -514,6 +514,13 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
         step.emit(node_status_event(node))
         step.emit(node_output_event(node))
         return node.handles
+    if isinstance(outcome, Suspended) and outcome.children:
+        from .children import reserve_children
+
+        refused = reserve_children(step, len(outcome.children))
+        if refused is not None:
+            failure = Failed(refused, type="ChildRunLimit", retryable=False)
+            return record_failure(step, node, failure, spec)
     if isinstance(outcome, Suspended):
         node.status = WAITING
         node.state = outcome.state

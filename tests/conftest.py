@@ -137,6 +137,8 @@ def worker(django_db_setup, django_db_blocker, http_server, fake_llm):
         BATON_HTTP_ALLOW=allow,
         # Run callbacks retry quickly here (the default waits 10 s, then doubles).
         BATON_CALLBACK_BACKOFF_SECONDS="0.3",
+        # Low enough that a runaway tree of child runs is stopped in seconds.
+        BATON_MAX_CHILD_RUNS="200",
         BATON_CALLBACK_MAX_ATTEMPTS="3",
         **AI_WORKER_ENV,
     ).start()

@@ -28,6 +28,6 @@ def install_example_knowledge(*, user, team) -> list[KnowledgeBase]:
         knowledge_base = do_create_knowledge_base(team=team, user=user, name=name, description=description)
         for path in sorted((root / folder).glob("*.md")):
             do_add_document(knowledge_base, user=user, name=path.name, content_type="text/markdown",
-                            data=path.read_bytes())
+                            text=path.read_text(encoding="utf-8"))
         added.append(knowledge_base)
     return added

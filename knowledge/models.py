@@ -41,20 +41,24 @@ class KnowledgeBase(models.Model):
 
 
 class Document(models.Model):
+    PROCESSING = "processing"
     READY = "ready"
     EMBEDDING = "embedding"
     FAILED = "failed"
-    STATUS_CHOICES = [(s, s) for s in (READY, EMBEDDING, FAILED)]
+    STATUS_CHOICES = [(s, s) for s in (PROCESSING, READY, EMBEDDING, FAILED)]
 
     knowledge_base = models.ForeignKey(KnowledgeBase, on_delete=models.CASCADE, related_name="documents")
     name = models.CharField(max_length=300)
     content_type = models.CharField(max_length=100, blank=True, default="")
     size = models.PositiveIntegerField(default=0)
-    # ready: searchable by text (and by vector when the base has embeddings); embedding:
-    # vectors are being made in a worker; failed: making them failed (see error).
+    # processing: an uploaded file waits for a worker to read it; ready: searchable by text
+    # (and by vector when the base has embeddings); embedding: vectors are being made in a
+    # worker; failed: reading the file or making its vectors failed (see error).
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=READY)
     error = models.TextField(blank=True, default="")
     chunk_count = models.PositiveIntegerField(default=0)
+    # The uploaded file, kept until a worker has read it (workers may be on other hosts).
+    source = models.BinaryField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

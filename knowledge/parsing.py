@@ -1,37 +1,77 @@
-"""Turning uploaded files into plain text: text, Markdown, HTML, PDF."""
+"""Turning uploaded files into plain text: text, Markdown, HTML, PDF.
+
+Files are read in a worker, in a child process with limits (knowledge.extraction): a small
+hostile file can take a long time or much memory (a 307 KB PDF of 2,000 pages sharing one
+content stream held a thread for 165 s). The limits on pages, characters and time are
+checked here as extraction goes, so a big file stops early with a message saying which
+limit it passed; the child process's own limits on CPU time and memory stop the rest.
+"""
 
 from __future__ import annotations
 
 import io
 import re
+import time
+from dataclasses import dataclass
 from html.parser import HTMLParser
-
-from rest_framework.exceptions import ValidationError
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".json", ".log")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 MAX_TEXT_CHARS = 5_000_000
 
 
-def to_text(name: str, content_type: str, data: bytes) -> str:
-    """The document's text; ValidationError (400) for files we cannot read."""
+class DocumentProblem(ValueError):
+    """A file we cannot (or will not) read; the message says why, for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pages: int = 1000
+    max_chars: int = MAX_TEXT_CHARS
+    seconds: float = 60.0
+
+
+def file_kind(name: str, content_type: str, head: bytes) -> str:
+    """"pdf", "html" or "text", from the name, the declared type and the first bytes;
+    DocumentProblem for anything else."""
     lowered = name.lower()
     kind = (content_type or "").split(";")[0].strip().lower()
-    if lowered.endswith(".pdf") or kind == "application/pdf" or data[:5] == b"%PDF-":
-        text = pdf_text(data)
-    elif lowered.endswith(HTML_SUFFIXES) or kind in ("text/html", "application/xhtml+xml"):
+    if lowered.endswith(".pdf") or kind == "application/pdf" or head[:5] == b"%PDF-":
+        return "pdf"
+    if lowered.endswith(HTML_SUFFIXES) or kind in ("text/html", "application/xhtml+xml"):
+        return "html"
+    if (
+        lowered.endswith(TEXT_SUFFIXES)
+        or kind.startswith("text/")
+        or kind in ("", "application/octet-stream", "application/json")
+    ):
+        return "text"
+    raise DocumentProblem(
+        f"unsupported file type {kind or name!r}; send text, Markdown, HTML or PDF"
+    )
+
+
+def to_text(name: str, content_type: str, data: bytes, limits: Limits = Limits()) -> str:
+    """The document's text; DocumentProblem for files we cannot read."""
+    deadline = time.monotonic() + limits.seconds
+    kind = file_kind(name, content_type, data[:8])
+    if kind == "pdf":
+        text = pdf_text(data, limits, deadline)
+    elif kind == "html":
         text = html_text(decode(data))
-    elif lowered.endswith(TEXT_SUFFIXES) or kind.startswith("text/") or kind in ("", "application/octet-stream", "application/json"):
+    else:
         text = decode(data)
         if "\x00" in text:
-            raise ValidationError({"file": "this looks like a binary file; send text, Markdown, HTML or PDF"})
-    else:
-        raise ValidationError({"file": f"unsupported file type {kind or name!r}; send text, Markdown, HTML or PDF"})
+            raise DocumentProblem("this looks like a binary file; send text, Markdown, HTML or PDF")
+    return check_text(text, limits.max_chars)
+
+
+def check_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
     text = text.strip()
     if not text:
-        raise ValidationError({"file": "the document has no text"})
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValidationError({"file": f"the document has more than {MAX_TEXT_CHARS} characters of text"})
+        raise DocumentProblem("the document has no text")
+    if len(text) > max_chars:
+        raise DocumentProblem(f"the document has more than {max_chars} characters of text")
     return text
 
 
@@ -45,20 +85,40 @@ def decode(data: bytes) -> str:
     return data.decode("latin-1")  # never fails: old single-byte files read as Latin-1
 
 
-def pdf_text(data: bytes) -> str:
+def pdf_text(data: bytes, limits: Limits = Limits(), deadline: float | None = None) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    deadline = deadline if deadline is not None else time.monotonic() + limits.seconds
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise ValidationError({"file": "the PDF is encrypted"})
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except ValidationError:
+            raise DocumentProblem("the PDF is encrypted")
+        count = len(reader.pages)
+        if count > limits.max_pages:
+            raise DocumentProblem(f"the PDF has {count} pages; the limit is {limits.max_pages}")
+        pages: list[str] = []
+        total = 0
+        for number, page in enumerate(reader.pages, start=1):
+            if time.monotonic() > deadline:
+                raise DocumentProblem(
+                    f"reading the PDF took longer than {limits.seconds:g} s (stopped at page "
+                    f"{number} of {count})"
+                )
+            text = (page.extract_text() or "").strip()
+            total += len(text)
+            if total > limits.max_chars:
+                raise DocumentProblem(
+                    f"the document has more than {limits.max_chars} characters of text "
+                    f"(by page {number})"
+                )
+            if text:
+                pages.append(text)
+    except DocumentProblem:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ValidationError({"file": f"cannot read this PDF: {exc}"}) from None
-    return "\n\n".join(page.strip() for page in pages if page.strip())
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        raise DocumentProblem(f"cannot read this PDF: {exc}") from None
+    return "\n\n".join(pages)
 
 
 BLOCK_TAGS = {

@@ -1,8 +1,11 @@
 """Knowledge-base actions. `check_*` validates; `do_*` writes.
 
-Documents are split into chunks when they arrive (in the web process): text search needs
-nothing more. Vectors need the base's embedding credential, which only workers decrypt, so
-a document of a base with an embedding model is `embedding` until a task has made them.
+A text sent as JSON is split into chunks when it arrives: text search needs nothing more.
+An uploaded file is kept on its document (`processing`) until a worker has read it in a
+limited child process (knowledge.extraction) and split it: a hostile file costs a worker
+some seconds, never the web process. Vectors need the base's embedding credential, which
+only workers decrypt, so a document of a base with an embedding model is `embedding` until
+a task has made them.
 """
 
 from __future__ import annotations
@@ -10,14 +13,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from datetime import timedelta
+
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Credential, Team
 
 from . import chunking, parsing
+from .extraction import extract_text
 from .models import Chunk, Document, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -73,48 +81,74 @@ def do_delete_knowledge_base(knowledge_base: KnowledgeBase) -> None:
 
 
 def do_add_document(
-    knowledge_base: KnowledgeBase,
-    *,
-    user,
-    name: str,
-    content_type: str = "",
-    data: bytes | None = None,
-    text: str | None = None,
+    knowledge_base: KnowledgeBase, *, user, name: str, text: str, content_type: str = ""
 ) -> Document:
-    """Add a document (a file's bytes, or text) and index it."""
-    if data is not None:
-        text = parsing.to_text(name, content_type, data)
-        size = len(data)
-    else:
-        text = (text or "").strip()
-        if not text:
-            raise ValidationError({"text": "the document has no text"})
-        if len(text) > parsing.MAX_TEXT_CHARS:
-            raise ValidationError({"text": f"the document has more than {parsing.MAX_TEXT_CHARS} characters"})
-        size = len(text.encode())
-    pieces = chunking.split_text(text)
-    embedding = knowledge_base.has_embedding
+    """Add a text document and index it at once."""
+    try:
+        text = parsing.check_text(text or "")
+    except parsing.DocumentProblem as exc:
+        raise ValidationError({"text": str(exc)}) from None
     with transaction.atomic():
         document = Document.objects.create(
             knowledge_base=knowledge_base,
             name=name[:MAX_NAME_CHARS],
             content_type=content_type[:100],
-            size=size,
-            status=Document.EMBEDDING if embedding else Document.READY,
-            chunk_count=len(pieces),
+            size=len(text.encode()),
+            status=Document.PROCESSING,
             created_by=user,
         )
-        Chunk.objects.bulk_create(
-            [
-                Chunk(knowledge_base=knowledge_base, document=document, index=index, text=piece)
-                for index, piece in enumerate(pieces)
-            ],
-            batch_size=500,
-        )
-        _touch(knowledge_base.pk)
-        if embedding:
-            transaction.on_commit(lambda: _send_embed(document.pk))
+        _index(document, knowledge_base, text)
     return document
+
+
+def do_upload_document(
+    knowledge_base: KnowledgeBase, *, user, name: str, content_type: str, data: bytes
+) -> Document:
+    """Keep an uploaded file for a worker to read (`processing`). Only what needs no
+    parsing is checked here: the kind of file, and that it is not empty."""
+    try:
+        parsing.file_kind(name, content_type, data[:8])
+    except parsing.DocumentProblem as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    if not data.strip():
+        raise ValidationError({"file": "the document has no text"})
+    with transaction.atomic():
+        document = Document.objects.create(
+            knowledge_base=knowledge_base,
+            name=name[:MAX_NAME_CHARS],
+            content_type=content_type[:100],
+            size=len(data),
+            status=Document.PROCESSING,
+            source=data,
+            created_by=user,
+        )
+        transaction.on_commit(lambda: _send_process(document.pk))
+    return document
+
+
+def _index(document: Document, knowledge_base: KnowledgeBase, text: str) -> None:
+    """Split the text into the document's chunks, in the caller's transaction; the document
+    is then searchable, or waits for its vectors."""
+    pieces = chunking.split_text(text)
+    Chunk.objects.bulk_create(
+        [
+            Chunk(knowledge_base=knowledge_base, document=document, index=index, text=piece)
+            for index, piece in enumerate(pieces)
+        ],
+        batch_size=500,
+    )
+    embedding = knowledge_base.has_embedding
+    Document.objects.filter(pk=document.pk).update(
+        status=Document.EMBEDDING if embedding else Document.READY,
+        chunk_count=len(pieces),
+        source=None,
+        error="",
+    )
+    document.status = Document.EMBEDDING if embedding else Document.READY
+    document.chunk_count = len(pieces)
+    _touch(knowledge_base.pk)
+    if embedding:
+        transaction.on_commit(lambda: _send_embed(document.pk))
 
 
 def do_delete_document(document: Document) -> None:
@@ -133,7 +167,60 @@ def _send_embed(document_id: int) -> None:
     embed_document.apply_async(args=[document_id])
 
 
+def _send_process(document_id: int) -> None:
+    from .tasks import process_document
+
+    process_document.apply_async(args=[document_id])
+
+
+def resend_stale_documents(now=None) -> int:
+    """Uploads still waiting to be read long after they came (their task was lost with a
+    worker or the broker): send them again. Reading is idempotent."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.BATON_DOCUMENT_READ_SECONDS * 2 + 30)
+    waiting = Document.objects.filter(status=Document.PROCESSING, created_at__lt=stale)
+    ids = list(waiting.values_list("pk", flat=True)[:100])
+    for document_id in ids:
+        _send_process(document_id)
+    return len(ids)
+
+
 # --- Worker side -----------------------------------------------------------------------------------
+
+
+def do_process_document(document_id: int) -> None:
+    """Read an uploaded file in a limited child process, then index it; a file that cannot
+    be read leaves the document `failed`, saying why."""
+    row = (
+        Document.objects.filter(pk=document_id, status=Document.PROCESSING)
+        .values("name", "content_type", "source")
+        .first()
+    )
+    if row is None or row["source"] is None:
+        return
+    limits = parsing.Limits(
+        max_pages=settings.BATON_DOCUMENT_MAX_PAGES,
+        max_chars=parsing.MAX_TEXT_CHARS,
+        seconds=settings.BATON_DOCUMENT_READ_SECONDS,
+    )
+    try:
+        text = extract_text(
+            row["name"], row["content_type"], bytes(row["source"]), limits,
+            settings.BATON_DOCUMENT_READ_MEMORY_MB,
+        )
+    except parsing.DocumentProblem as exc:
+        Document.objects.filter(pk=document_id, status=Document.PROCESSING).update(
+            status=Document.FAILED, error=str(exc)[:2000], source=None
+        )
+        return
+    with transaction.atomic():
+        # A second task for the same document (a resend) finds it done and leaves it.
+        document = (
+            Document.objects.select_for_update().select_related("knowledge_base")
+            .filter(pk=document_id, status=Document.PROCESSING).first()
+        )
+        if document is not None:
+            _index(document, document.knowledge_base, text)
 
 
 def do_embed_document(document_id: int) -> None:

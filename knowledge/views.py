@@ -1,6 +1,6 @@
 from django.db.models import Count
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
@@ -92,7 +92,17 @@ class DocumentListView(generics.ListCreateAPIView):
         knowledge_base = get_knowledge_base(self.request, self.kwargs["pk"], Capability.FLOWS_READ)
         return knowledge_base.documents.select_related("created_by").order_by("id")
 
-    @extend_schema(request=DocumentUploadSerializer, responses={201: DocumentSerializer})
+    @extend_schema(
+        request=DocumentUploadSerializer,
+        responses={
+            201: OpenApiResponse(DocumentSerializer, description="A text, indexed at once"),
+            202: OpenApiResponse(
+                DocumentSerializer,
+                description="A file, kept for a worker to read: `processing`, then `ready` "
+                "(or `embedding`, or `failed` with the reason)",
+            ),
+        },
+    )
     def create(self, request, *args, **kwargs):
         knowledge_base = get_knowledge_base(request, self.kwargs["pk"], Capability.KNOWLEDGE_WRITE)
         body = DocumentUploadSerializer(data=request.data)
@@ -100,17 +110,17 @@ class DocumentListView(generics.ListCreateAPIView):
         data = body.validated_data
         upload = data.get("file")
         if upload is not None:
-            document = services.do_add_document(
+            document = services.do_upload_document(
                 knowledge_base,
                 user=request.user,
                 name=data.get("name") or upload.name or "document",
                 content_type=upload.content_type or "",
                 data=upload.read(),
             )
-        else:
-            document = services.do_add_document(
-                knowledge_base, user=request.user, name=data["name"], text=data["text"]
-            )
+            return Response(DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
+        document = services.do_add_document(
+            knowledge_base, user=request.user, name=data["name"], text=data["text"]
+        )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 

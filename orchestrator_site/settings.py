@@ -424,6 +424,10 @@ BATON_CODE_MEMORY_MB = env_int("BATON_CODE_MEMORY_MB", 512, minimum=64)
 BATON_MAX_CHILD_DEPTH = env_int("BATON_MAX_CHILD_DEPTH", 5, minimum=1)
 # Child runs one top-level run may make in all, at every depth (a map of a map of a map...).
 BATON_MAX_CHILD_RUNS = env_int("BATON_MAX_CHILD_RUNS", 1000, minimum=1)
+# Uploaded documents are read by a worker, in a child process with these limits.
+BATON_DOCUMENT_MAX_PAGES = env_int("BATON_DOCUMENT_MAX_PAGES", 1000, minimum=1)
+BATON_DOCUMENT_READ_SECONDS = env_float("BATON_DOCUMENT_READ_SECONDS", 60.0)
+BATON_DOCUMENT_READ_MEMORY_MB = env_int("BATON_DOCUMENT_READ_MEMORY_MB", 1024, minimum=128)
 # --- The run API ------------------------------------------------------------------------------
 # Requests a single API key may make, as "<number>/<second|minute|hour|day>"; over it, 429
 # with Retry-After. Requests from the editor (a signed-in session) are not limited.
@@ -444,7 +448,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "triggers.fire_due_schedules",
         "schedule": BATON_SCHEDULE_TICK_SECONDS,
         "options": {"expires": BATON_SCHEDULE_TICK_SECONDS * 3},
-    }
+    },
+    "resend-stale-documents": {
+        "task": "knowledge.resend_stale_documents",
+        "schedule": 60.0,
+        "options": {"expires": 120.0},
+    },
 }
 # Server-Sent Events: a comment line this often keeps proxies from closing a quiet stream.
 BATON_SSE_KEEPALIVE_SECONDS = env_float("BATON_SSE_KEEPALIVE_SECONDS", 15.0)

@@ -28,10 +28,10 @@ if [ -f frontend/package.json ]; then
 fi
 
 step "Python unit and integration tests, queue mode (PostgreSQL, Redis)"
-BATON_TEST_MODE=queue $PY -m pytest tests/unit tests/integration -q
+BATON_TEST_MODE=queue $PY -m pytest tests/unit tests/security tests/integration -q
 
 step "integration tests, local mode (SQLite, embedded Redis)"
-BATON_TEST_MODE=local $PY -m pytest tests/integration -q -m "not queue_only"
+BATON_TEST_MODE=local $PY -m pytest tests/security tests/integration -q -m "not queue_only"
 
 if [ -d tests/browser ] && ls tests/browser/test_*.py >/dev/null 2>&1; then
   step "browser tests (Chromium)"

@@ -376,7 +376,7 @@ export interface KnowledgeBase {
   updated_at: string;
 }
 
-export type DocumentStatus = 'ready' | 'embedding' | 'failed';
+export type DocumentStatus = 'processing' | 'ready' | 'embedding' | 'failed';
 
 export interface KnowledgeDocument {
   id: number;

@@ -54,13 +54,13 @@ export function KnowledgeBasePage() {
     if (kbTeam !== null && state.teamId !== kbTeam && state.me?.teams.some((t) => t.id === kbTeam)) state.selectTeam(kbTeam);
   }, [kbTeam]);
 
-  // Documents being embedded by a worker change status on their own: look again.
-  const embedding = docs.data?.some((d) => d.status === 'embedding') ?? false;
+  // Documents a worker is reading or embedding change status on their own: look again.
+  const working = docs.data?.some((d) => d.status === 'processing' || d.status === 'embedding') ?? false;
   useEffect(() => {
-    if (!embedding) return;
+    if (!working) return;
     const timer = window.setInterval(reloadDocs, POLL_MS);
     return () => window.clearInterval(timer);
-  }, [embedding, reloadDocs]);
+  }, [working, reloadDocs]);
 
   if (!valid) return <p className="pad error-text">No such knowledge base.</p>;
 

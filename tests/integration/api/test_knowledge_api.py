@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from knowledge.models import Chunk, Document
 from knowledge.search import lexical
+from knowledge.services import do_process_document
 from tests.ai import make_credential
 from tests.conftest import api_client, join
 from tests.pdf import minimal_pdf
@@ -39,8 +40,10 @@ def test_it_creates_a_knowledge_base_and_lists_it(alice_api, kb, alice_team):
 ])
 def test_it_takes_text_markdown_html_and_pdf_files(alice_api, kb, name, data, kind, expected):
     answer = upload(alice_api, kb["id"], name, data, kind)
-    assert answer.status_code == 201, answer.json()
-    document = answer.json()
+    assert answer.status_code == 202, answer.json()
+    assert answer.json()["status"] == "processing"
+    do_process_document(answer.json()["id"])  # what the worker's task does
+    document = alice_api.get(f"/api/knowledge-bases/{kb['id']}/documents/{answer.json()['id']}/").json()
     assert (document["name"], document["status"], document["chunk_count"]) == (name, "ready", 1)
     assert Chunk.objects.get(document_id=document["id"]).text == expected
     found = lexical(kb["id"], "how long do refunds take", 5)

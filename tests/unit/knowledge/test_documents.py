@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.exceptions import ValidationError
-
 from knowledge.chunking import split_text
-from knowledge.parsing import html_text, to_text
+from knowledge.parsing import DocumentProblem, html_text, to_text
 from knowledge.search import fuse, terms
 from tests.pdf import minimal_pdf
 
@@ -40,7 +38,7 @@ def test_a_pdfs_text_is_read():
     ("x.txt", "text/plain", b"   "),
 ])
 def test_unreadable_files_are_refused_with_a_reason(name, kind, data):
-    with pytest.raises(ValidationError):
+    with pytest.raises(DocumentProblem):
         to_text(name, kind, data)
 
 

@@ -1,4 +1,5 @@
-"""The code node: Python that defines main(input), run in a separate, limited process."""
+"""The code node: Python that defines main(input), run in an isolated, limited process
+(flows.nodes.sandbox; its memory is capped by the operator's BATON_CODE_MEMORY_MB)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ class CodeNode(NodeType):
     label = "Python code"
     category = "Logic"
     description = (
-        "Runs Python that defines main(input) in a separate, limited process (standard "
-        "library only, no network); out: what main returns. Needs BATON_ALLOW_CODE."
+        "Runs Python that defines main(input) in an isolated, limited process (standard "
+        "library only, no network, no files but its own); out: what main returns. Needs "
+        "BATON_ALLOW_CODE and bubblewrap on the worker."
     )
     execution = "queued"
     inputs = (Handle("in"),)
@@ -26,7 +28,10 @@ class CodeNode(NodeType):
     class Config(NodeConfig):
         code: str = Field(EXAMPLE, min_length=1, max_length=200_000, description="Python defining main(input)")
         timeout: float = Field(10.0, gt=0, le=120, description="Seconds the code may run")
-        memory_mb: int = Field(256, ge=32, le=4096, description="Memory limit in MB")
+        memory_mb: int = Field(
+            256, ge=32, le=4096,
+            description="Memory limit in MB; the server's BATON_CODE_MEMORY_MB caps it",
+        )
 
         @field_validator("code")
         @classmethod

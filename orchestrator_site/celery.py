@@ -31,7 +31,20 @@ def _warm_up(**kwargs) -> None:
     # Pool processes are forked from the main one and inherit what it has built: build the
     # node catalog (a pydantic model per type) and import NumPy once here, rather than in
     # every pool process's first task, which would delay the first node of each.
+    import logging
+
+    from django.conf import settings
+
     from flows.nodes import catalog
+    from flows.nodes.sandbox import isolation_status
     from knowledge import search  # noqa: F401
 
     catalog()
+    if settings.BATON_ALLOW_CODE:
+        status = isolation_status()
+        if status["problem"]:
+            level = logging.WARNING if status["unsafe"] else logging.ERROR
+            logging.getLogger("baton.code").log(
+                level, "code nodes %s: %s",
+                "run WITHOUT isolation" if status["unsafe"] else "are refused", status["problem"],
+            )

@@ -260,7 +260,7 @@ class Launcher:
             "web.log",
         )
         url = f"http://{self.host}:{self.port}/"
-        self.wait_for_health(url + "api/health/")
+        health = self.wait_for_health(url + "api/health/")
         if model is not None:
             models = f"{model['label']}, model {model['model']} (credential 'Demo model' of the demo team)"
         else:
@@ -269,12 +269,7 @@ class Launcher:
                 f"(on the Credentials page, {url}credentials, then pick it in the model nodes; or set "
                 "OPENAI_API_KEY, or run Ollama, and restart)"
             )
-        code = (
-            "ON: code nodes and the agent's code tool run Python in a limited process on this "
-            "machine (BATON_ALLOW_CODE=0 turns them off)"
-            if self.env.get("BATON_ALLOW_CODE", "").lower() in ("1", "true", "yes", "on")
-            else "off (BATON_ALLOW_CODE=1 turns them on)"
-        )
+        code = self.code_nodes_line(health.get("code_nodes", {}))
         print(
             "\n"
             f"  Baton is running at {url}\n"
@@ -287,6 +282,20 @@ class Launcher:
             flush=True,
         )
         return self.watch()
+
+    @staticmethod
+    def code_nodes_line(status: dict) -> str:
+        """What the health check says of code nodes, as a line of the banner."""
+        if not status.get("enabled") and "isolation" not in status:
+            return "off (BATON_ALLOW_CODE=1 turns them on)"
+        if status.get("unsafe"):
+            return ("ON, UNSAFE: BATON_CODE_UNSAFE_NO_ISOLATION is set, so code runs without "
+                    "kernel isolation and can reach this machine's files and network")
+        if status.get("enabled"):
+            return ("ON: code nodes and the agent's code tool run Python under bubblewrap "
+                    "(BATON_ALLOW_CODE=0 turns them off)")
+        return ("refused: they need bubblewrap (apt-get install bubblewrap) and namespaces; "
+                "the worker's log says what is missing")
 
     def wait_for_redis(self, port: int, password: str) -> None:
         deadline = time.monotonic() + 20
@@ -305,15 +314,15 @@ class Launcher:
             time.sleep(0.1)
         raise SystemExit(f"redis did not start; see {self.logs / 'redis.log'}")
 
-    def wait_for_health(self, url: str) -> None:
+    def wait_for_health(self, url: str) -> dict:
         deadline = time.monotonic() + 60
         last = ""
         while time.monotonic() < deadline:
             self.check_children()
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
+                with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200:
-                        return
+                        return json.loads(response.read())
             except Exception as exc:  # noqa: BLE001 - still starting
                 last = str(exc)
             time.sleep(0.25)

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from flows.nodes.sandbox import isolation_status
 from runs.worker import heartbeat_key
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,17 @@ def not_found(request, exception=None):
     if request.path.startswith(("/api/", "/hooks/")):
         return JsonResponse({"error": "no such API path"}, status=404)
     return HttpResponse("Not found", status=404, content_type="text/plain; charset=utf-8")
+
+
+def code_nodes_status() -> dict:
+    """Whether code nodes run here and how they are kept apart; `unsafe` flags an operator's
+    explicit opt-out of isolation (BATON_CODE_UNSAFE_NO_ISOLATION). Optional, so it does not
+    decide the status."""
+    if not settings.BATON_ALLOW_CODE:
+        return {"enabled": False}
+    status = isolation_status()
+    usable = status["isolation"] == "bubblewrap" or status["unsafe"]
+    return {"enabled": usable, "isolation": status["isolation"], "unsafe": status["unsafe"]}
 
 
 @require_GET
@@ -63,6 +75,7 @@ def health(request):
         "status": "ok" if not failed else "unavailable",
         "mode": settings.BATON_MODE,
         "checks": checks,
+        "code_nodes": code_nodes_status(),
     }
     if failed:
         body["error"] = "not healthy: " + ", ".join(failed)

@@ -61,3 +61,21 @@ def test_a_secure_deployment_sends_hsts_and_secure_cookies(client, settings, ali
     assert response.cookies["sessionid"]["secure"]
     page = client.get("/login", HTTP_X_FORWARDED_PROTO="https")
     assert page["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_health_says_how_code_nodes_are_isolated_and_flags_an_unsafe_opt_out(client, settings, monkeypatch):
+    from flows.nodes import sandbox
+
+    settings.BATON_ALLOW_CODE = True
+    assert client.get("/api/health/").json()["code_nodes"] == {
+        "enabled": True, "isolation": "bubblewrap", "unsafe": False,
+    }
+    monkeypatch.setattr(sandbox, "BWRAP", "/nonexistent/bwrap")
+    refused = client.get("/api/health/").json()["code_nodes"]
+    assert refused == {"enabled": False, "isolation": "none", "unsafe": False}
+    settings.BATON_CODE_UNSAFE_NO_ISOLATION = True
+    assert client.get("/api/health/").json()["code_nodes"] == {
+        "enabled": True, "isolation": "none", "unsafe": True,
+    }
+    settings.BATON_ALLOW_CODE = False
+    assert client.get("/api/health/").json()["code_nodes"] == {"enabled": False}

@@ -42,10 +42,11 @@ bench: install editor
 
 # Queue mode: set DATABASE_URL (PostgreSQL), REDIS_URL, BATON_SECRET_KEY and
 # BATON_CREDENTIALS_KEY (a Fernet key, the same in every process), then start
-# any number of each on any hosts.
+# any number of each on any hosts. Behind a TLS proxy, BATON_HTTPS=1 also makes Daphne
+# take the client's address from the proxy's headers.
 web: install editor
 	$(PY) manage.py migrate --noinput
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) orchestrator_site.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) $(if $(filter 1 true yes on,$(BATON_HTTPS)),--proxy-headers) orchestrator_site.asgi:application
 
 worker: install
 	$(VENV)/bin/celery -A orchestrator_site worker --loglevel INFO --without-gossip --without-mingle

@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .nodes import get_node_type
+from .nodes import get_node_type, templating
 from .nodes.base import ERROR_HANDLE, NodeSettings, NodeType
 
 MAX_ID_LENGTH = 100
@@ -117,7 +117,9 @@ def check_graph(raw: Any) -> GraphCheck:
         )
         return check
 
-    nodes_out = _check_nodes(check, raw_nodes)
+    # Each template is bounded; together, a graph's are given a time budget too.
+    with templating.check_budget():
+        nodes_out = _check_nodes(check, raw_nodes)
     edges_out = _check_edges(check, raw_edges)
     _check_required_inputs(check, edges_out)
     _check_cycles(check, edges_out)

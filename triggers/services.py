@@ -98,9 +98,15 @@ def do_fire_trigger(
 # --- Schedules ----------------------------------------------------------------------------------
 
 
+MAX_CRON_CHARS = 200
+
+
 def check_cron(expression: Any) -> str:
     if not isinstance(expression, str) or not expression.strip():
         raise ValidationError({"cron": "must be a cron expression such as '*/15 * * * *'"})
+    if len(expression) > MAX_CRON_CHARS:
+        # croniter's time grows with the length; nothing useful is this long.
+        raise ValidationError({"cron": f"must be at most {MAX_CRON_CHARS} characters"})
     expression = " ".join(expression.split())
     if expression.startswith("@"):
         if expression not in CRON_MACROS:

@@ -3,22 +3,36 @@ from rest_framework import serializers
 from orchestrator_site.fields import IdField, StrictCharField
 
 from .models import ALL_SCOPES, ApiKey, Credential, Membership, Team
-from .roles import Role
+from .roles import CAPABILITIES, Role, scopes_allowed
 
 
 class TeamSerializer(serializers.ModelSerializer):
     name = StrictCharField(max_length=100)
     role = serializers.SerializerMethodField()
     personal = serializers.BooleanField(read_only=True)
+    capabilities = serializers.SerializerMethodField(
+        help_text="What your role lets you do in this team (accounts/roles.py); the editor "
+        "shows and hides actions by it, the server decides"
+    )
+    key_scopes = serializers.SerializerMethodField(
+        help_text="The scopes an API key you make for this team may carry"
+    )
 
     class Meta:
         model = Team
-        fields = ["id", "name", "personal", "role", "created_at"]
+        fields = ["id", "name", "personal", "role", "capabilities", "key_scopes", "created_at"]
         read_only_fields = ["personal", "created_at"]
 
     def get_role(self, team) -> str | None:
         roles = self.context.get("roles", {})
         return roles.get(team.id)
+
+    def get_capabilities(self, team) -> list[str]:
+        return sorted(CAPABILITIES.get(self.get_role(team) or "", ()))
+
+    def get_key_scopes(self, team) -> list[str]:
+        role = self.get_role(team)
+        return scopes_allowed(role) if role else []
 
 
 class TeamDetailSerializer(TeamSerializer):

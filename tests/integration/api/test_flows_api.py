@@ -185,4 +185,7 @@ def test_me_lists_teams_with_roles(alice_api, alice_team, bob, bob_team):
     me = alice_api.get("/api/me/").json()
     assert me["username"] == "alice"
     assert me["teams"] == [{"id": alice_team.id, "name": "alice's team", "personal": True, "role": "owner",
+                            "capabilities": me["teams"][0]["capabilities"],
+                            "key_scopes": ["flows:read", "runs:write", "flows:write"],
                             "created_at": me["teams"][0]["created_at"]}]
+    assert "team.manage" in me["teams"][0]["capabilities"]

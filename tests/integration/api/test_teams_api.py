@@ -280,3 +280,17 @@ def test_team_member_lists_need_membership(alice, acme):
     dave = make_user("dave")
     assert signed_in(dave).get(f"/api/teams/{acme.id}/members/").status_code == 404
     assert signed_in(dave).get(f"/api/teams/{acme.id}/").status_code == 404
+
+
+def test_me_says_what_each_role_may_do_from_the_one_role_table(alice, bob):
+    from accounts.roles import CAPABILITIES, scopes_allowed
+    from rest_framework.test import APIClient
+
+    acme = do_create_team(alice, "Acme")
+    join(bob, acme, "runner")
+    client = APIClient()
+    client.force_login(bob)
+    teams = {t["name"]: t for t in client.get("/api/me/").json()["teams"]}
+    assert teams["Acme"]["role"] == "runner"
+    assert teams["Acme"]["capabilities"] == sorted(CAPABILITIES["runner"])
+    assert teams["Acme"]["key_scopes"] == scopes_allowed("runner") == ["flows:read", "runs:write"]

@@ -2,8 +2,8 @@
 
 `Access` joins the user's memberships with the limits of the API key they came with (if
 any). Views ask it for what they may list and check one object before acting: an object
-of a team the caller cannot see answers 404 (it does not exist for them), a role or key
-that does not allow the action answers 403.
+of a team the caller cannot see is NotFound (404: it does not exist for them), a role or
+key that does not allow the action is Forbidden (403).
 
 Objects come in two kinds, and a key limited to some flows sees them differently:
 - flow objects (a flow, its runs, versions, triggers, schedules) are visible to it when
@@ -16,17 +16,19 @@ A key limited to flows that were all deleted is limited to nothing, never to eve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import QuerySet
-from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+
+from orchestrator_site.problems import Forbidden, NotFound
 
 from .models import ApiKey, Membership, Team
 from .roles import SCOPES_FOR_CAPABILITY, keys_may, role_allows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+M = TypeVar("M", bound=Model)
 
 FLOW_LIMITED_KEY_CREATES = (
     "this API key is limited to some flows: it cannot create flows, knowledge bases or "
@@ -91,11 +93,11 @@ class Access:
         if self.key_allows(capability):
             return
         if not keys_may(capability):
-            raise PermissionDenied(
+            raise Forbidden(
                 f"API keys may not do {capability} (members, keys, credentials and team "
                 "settings are managed by people signed in to the site)"
             )
-        raise PermissionDenied(f"this API key's scopes do not allow {capability}")
+        raise Forbidden(f"this API key's scopes do not allow {capability}")
 
     # --- lists ---------------------------------------------------------------------------
     def visible(self, queryset: QuerySet, capability: str, *, flow_field: str = "flow_id") -> QuerySet:
@@ -121,9 +123,9 @@ class Access:
         """Raise 404 when the team is not the caller's, 403 when the role/key forbids."""
         role = self.role_in(team_id)
         if role is None:
-            raise Http404(f"no such {what}")
+            raise NotFound(f"no such {what}")
         if not role_allows(role, capability):
-            raise PermissionDenied(f"your role in this team ({role}) does not allow {capability}")
+            raise Forbidden(f"your role in this team ({role}) does not allow {capability}")
         self.check_key_scope(capability)
         return role
 
@@ -131,7 +133,7 @@ class Access:
         """The caller's role in the team; 404 when they are not in it."""
         role = self.role_in(team_id)
         if role is None:
-            raise Http404(f"no such {what}")
+            raise NotFound(f"no such {what}")
         return role
 
     def check_flow_object(
@@ -140,24 +142,46 @@ class Access:
         """A flow or something of a flow (a run, trigger, schedule, version)."""
         role = self.check_team(team_id, capability, what=what)
         if not self.key_allows_flow(flow_id):
-            raise Http404(f"no such {what}")
+            raise NotFound(f"no such {what}")
         return role
 
     def check_team_object(self, team_id: int, capability: str, *, what: str) -> str:
         """Something of the team that belongs to no flow (a knowledge base, a credential):
         out of sight of a key limited to flows."""
         if self.flow_limited:
-            raise Http404(f"no such {what}")
+            raise NotFound(f"no such {what}")
         return self.check_team(team_id, capability, what=what)
 
     def check_flow(self, flow: Any, capability: str) -> None:
         self.check_flow_object(flow.team_id, flow.id, capability, what="flow")
 
+    def fetch(
+        self, queryset: QuerySet[M], pk: Any, capability: str | None, *, what: str,
+        flow_field: str | None = None,
+    ) -> M:
+        """The object of `queryset` with this pk, if the caller may do `capability` to it:
+        NotFound when it does not exist for them, Forbidden when their role or key forbids.
+        `flow_field` names the object's flow ("id" for a flow, "flow_id" for a run): a flow
+        object. Without it, a team object; with no capability, being a member is enough."""
+        found = queryset.filter(pk=pk).first()
+        if found is None:
+            raise NotFound(f"no such {what}")
+        team_id = found.pk if what == "team" else found.team_id
+        if capability is None:
+            self.check_member(team_id, what=what)
+        elif flow_field is not None:
+            self.check_flow_object(team_id, getattr(found, flow_field), capability, what=what)
+        elif what == "team":
+            self.check_team(team_id, capability, what=what)
+        else:
+            self.check_team_object(team_id, capability, what=what)
+        return found
+
     def check_may_create(self, team_id: int, capability: str, *, what: str = "team") -> str:
         """Making something new in a team: a key limited to flows makes nothing."""
         role = self.check_team(team_id, capability, what=what)
         if self.flow_limited:
-            raise PermissionDenied(FLOW_LIMITED_KEY_CREATES)
+            raise Forbidden(FLOW_LIMITED_KEY_CREATES)
         return role
 
 

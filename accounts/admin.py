@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import APIException
+
+from orchestrator_site.problems import Problem
 
 from . import api_keys, services
 from .admin_access import TeamScopedAdmin
@@ -74,14 +75,14 @@ class MembershipAdmin(TeamScopedAdmin):
                 services.do_change_role(obj.team, obj, obj.role)
             else:
                 services.do_add_member(obj.team, obj.user, obj.role)
-        except APIException as exc:
-            raise DjangoValidationError(str(exc.detail)) from None
+        except Problem as exc:
+            raise DjangoValidationError(exc.message) from None
 
     def delete_model(self, request, obj) -> None:
         try:
             services.do_remove_member(obj.team, obj)
-        except APIException as exc:
-            self.message_user(request, str(exc.detail), messages.ERROR)
+        except Problem as exc:
+            self.message_user(request, exc.message, messages.ERROR)
 
     def delete_queryset(self, request, queryset) -> None:
         for membership in queryset:

@@ -17,8 +17,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
+from orchestrator_site.problems import Invalid
 from .models import ALL_SCOPES, ApiKey, Team
 from .roles import Capability, role_allows, scopes_allowed
 
@@ -31,18 +31,18 @@ def check_scopes(role: str | None, scopes: Any, *, team_name: str) -> list[str]:
         allowed = scopes_allowed(role) if role is not None else ALL_SCOPES
         return [scope for scope in ALL_SCOPES if scope in allowed]
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise ValidationError({"scopes": f"must be a list of: {', '.join(ALL_SCOPES)}"})
+        raise Invalid({"scopes": f"must be a list of: {', '.join(ALL_SCOPES)}"})
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
-        raise ValidationError(
+        raise Invalid(
             {"scopes": f"unknown scope {unknown[0]!r}; the scopes are {', '.join(ALL_SCOPES)}"}
         )
     if not scopes:
-        raise ValidationError({"scopes": "a key needs at least one scope"})
+        raise Invalid({"scopes": "a key needs at least one scope"})
     if role is not None:
         beyond = [s for s in scopes if s not in scopes_allowed(role)]
         if beyond:
-            raise ValidationError(
+            raise Invalid(
                 {"scopes": f"your role in {team_name} ({role}) does not allow {beyond[0]}"}
             )
     return sorted(set(scopes), key=ALL_SCOPES.index)
@@ -56,19 +56,19 @@ def check_flows(team: Team | None, flow_ids: Any) -> list[int]:
     if not isinstance(flow_ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in flow_ids
     ):
-        raise ValidationError({"flows": "must be a list of flow ids"})
+        raise Invalid({"flows": "must be a list of flow ids"})
     if team is None and flow_ids:
-        raise ValidationError({"flows": "only a key for one team can be limited to flows"})
+        raise Invalid({"flows": "only a key for one team can be limited to flows"})
     found = set(Flow.objects.filter(team=team, id__in=flow_ids).values_list("id", flat=True))
     missing = [i for i in flow_ids if i not in found]
     if missing:
-        raise ValidationError({"flows": f"the team has no flow {missing[0]}"})
+        raise Invalid({"flows": f"the team has no flow {missing[0]}"})
     return sorted(found)
 
 
 def check_expiry(expires_at: datetime | None) -> datetime | None:
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "must be in the future"})
+        raise Invalid({"expires_at": "must be in the future"})
     return expires_at
 
 

@@ -19,8 +19,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
+from orchestrator_site.problems import Invalid
 from .models import Credential, Provider, Team
 
 DATA_FIELDS = ("api_key", "base_url")
@@ -109,10 +109,10 @@ def load_secret(team_id: int, credential_id: int) -> Secret:
 def check_data(data: Any, *, partial: bool) -> dict[str, str | None]:
     """The data fields sent, checked: strings (None removes a field on update)."""
     if not isinstance(data, dict):
-        raise ValidationError({"data": "must be an object with api_key and/or base_url"})
+        raise Invalid({"data": "must be an object with api_key and/or base_url"})
     unknown = sorted(set(data) - set(DATA_FIELDS))
     if unknown:
-        raise ValidationError(
+        raise Invalid(
             {"data": f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(DATA_FIELDS)}"}
         )
     checked: dict[str, str | None] = {}
@@ -123,21 +123,21 @@ def check_data(data: Any, *, partial: bool) -> dict[str, str | None]:
             checked[name] = None
             continue
         if not isinstance(value, str):
-            raise ValidationError({f"data.{name}": "must be a string"})
+            raise Invalid({f"data.{name}": "must be a string"})
         value = value.strip()
         if len(value) > MAX_VALUE_CHARS:
-            raise ValidationError({f"data.{name}": f"must be at most {MAX_VALUE_CHARS} characters"})
+            raise Invalid({f"data.{name}": f"must be at most {MAX_VALUE_CHARS} characters"})
         if name == "base_url":
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValidationError({"data.base_url": "must be an http or https URL"})
+                raise Invalid({"data.base_url": "must be an http or https URL"})
         checked[name] = value
     return checked
 
 
 def check_provider(provider: Any) -> str:
     if provider not in Provider.values:
-        raise ValidationError({"provider": f"must be one of {', '.join(Provider.values)}"})
+        raise Invalid({"provider": f"must be one of {', '.join(Provider.values)}"})
     return provider
 
 
@@ -146,7 +146,7 @@ def _save(credential: Credential) -> Credential:
         with transaction.atomic():
             credential.save()
     except IntegrityError:
-        raise ValidationError({"name": "this team already has a credential of that name"}) from None
+        raise Invalid({"name": "this team already has a credential of that name"}) from None
     return credential
 
 

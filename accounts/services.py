@@ -14,10 +14,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
-from orchestrator_site.errors import Conflict
 
+from orchestrator_site.problems import Conflict, Invalid
 from .models import Membership, Team
 from .roles import Role
 
@@ -76,16 +75,16 @@ def do_rotate_webhook_secret(team: Team) -> str:
 
 def check_role(role: Any) -> str:
     if role not in Role.values:
-        raise ValidationError({"role": f"must be one of {', '.join(Role.values)}"})
+        raise Invalid({"role": f"must be one of {', '.join(Role.values)}"})
     return role
 
 
 def check_user(username: Any):
     if not isinstance(username, str) or not username:
-        raise ValidationError({"username": "must be a user name"})
+        raise Invalid({"username": "must be a user name"})
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise ValidationError({"username": f"there is no user named {username!r}"})
+        raise Invalid({"username": f"there is no user named {username!r}"})
     return user
 
 

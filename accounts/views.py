@@ -5,6 +5,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orchestrator_site.params import query_int
+from orchestrator_site.problems import Conflict
+
 from . import api_keys, credentials, services
 from .access import access_for, team_for_new_object
 from .models import ApiKey, Credential, Team
@@ -29,15 +32,7 @@ from .serializers import (
 def get_team(request, pk: int, capability: str | None) -> Team:
     """The team if the caller is in it (else 404) and their role allows (else 403); with
     no capability, being a member is enough."""
-    team = Team.objects.filter(pk=pk).first()
-    if team is None:
-        raise Http404("no such team")
-    access = access_for(request)
-    if capability is None:
-        access.check_member(team.id)
-    else:
-        access.check_team(team.id, capability, what="team")
-    return team
+    return access_for(request).fetch(Team.objects.all(), pk, capability, what="team")
 
 
 def _fresh_roles(request) -> dict[int, str]:
@@ -82,11 +77,8 @@ class TeamListView(generics.ListCreateAPIView):
 
 
 def get_credential(request, pk: int, capability: str) -> Credential:
-    credential = Credential.objects.select_related("created_by").filter(pk=pk).first()
-    if credential is None:
-        raise Http404("no such credential")
-    access_for(request).check_team_object(credential.team_id, capability, what="credential")
-    return credential
+    credentials = Credential.objects.select_related("created_by")
+    return access_for(request).fetch(credentials, pk, capability, what="credential")
 
 
 @extend_schema(parameters=[OpenApiParameter("team", int, description="Only this team's credentials")])
@@ -97,8 +89,6 @@ class CredentialListView(generics.ListCreateAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        from flows.views import query_int
-
         rows = access_for(self.request).visible_team_objects(
             Credential.objects.select_related("created_by"), Capability.CREDENTIALS_USE
         )
@@ -282,8 +272,6 @@ class ApiKeyListView(generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        from flows.views import query_int
-
         _session_only(self.request, "list API keys")
         keys = api_keys.visible_api_keys(self.request.user, _owned_team_ids(self.request))
         team = query_int(self.request, "team")
@@ -334,8 +322,6 @@ class ApiKeyDetailView(APIView):
         _session_only(request, "change API keys")
         key = get_api_key(request, pk)
         if key.revoked_at is not None:
-            from orchestrator_site.errors import Conflict
-
             raise Conflict("the key is revoked; create a new one")
         body = ApiKeyUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)

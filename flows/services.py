@@ -6,10 +6,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from rest_framework.exceptions import ValidationError
 
-from orchestrator_site.errors import Conflict, GraphInvalid
 
+from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, NotFound
 from .diff import GraphDiff, diff_graphs
 from .graph import GraphError, check_graph
 from .models import Flow, FlowVersion
@@ -106,7 +105,7 @@ def do_update_flow(
 def _check_movable(flow: Flow) -> None:
     """A run in progress keeps reading its team's credentials and counting against its
     team's cap: the flow moves once its runs have ended."""
-    from runs.engine import ACTIVE_RUN_STATUSES
+    from runs.core.engine import ACTIVE_RUN_STATUSES
 
     active = flow.runs.filter(status__in=ACTIVE_RUN_STATUSES).count()
     if active:
@@ -194,11 +193,11 @@ def parse_version_ref(value: str) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        raise ValidationError(
+        raise Invalid(
             {"version": f"must be a version number or 'draft', not {value!r}"}
         ) from None
     if number < 1:
-        raise ValidationError({"version": "version numbers start at 1"})
+        raise Invalid({"version": "version numbers start at 1"})
     return number
 
 
@@ -209,9 +208,7 @@ def check_side(flow: Flow, value: str) -> tuple[dict[str, Any], dict[str, Any]]:
         return flow.graph, {"version": None, "revision": flow.revision, "label": "draft"}
     version = get_version(flow, number)
     if version is None:
-        from django.http import Http404
-
-        raise Http404(f"the flow has no version {number}")
+        raise NotFound(f"the flow has no version {number}")
     return version.graph, {
         "version": version.number,
         "revision": version.flow_revision,

@@ -1,5 +1,4 @@
 from django.db.models import Max
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -10,7 +9,8 @@ from rest_framework.views import APIView
 from accounts.access import access_for, team_for_new_object
 from accounts.models import Team
 from accounts.roles import Capability
-from orchestrator_site.fields import ID_MAX
+from orchestrator_site.problems import NotFound
+from orchestrator_site.params import query_int
 
 from . import services
 from .graph import check_graph
@@ -36,25 +36,8 @@ def visible_flows(request):
 
 
 def get_flow(request, pk: int, capability: str) -> Flow:
-    """The flow if the caller's teams hold it (else 404) and the role allows (else 403)."""
-    flow = Flow.objects.select_related("created_by", "updated_by").filter(pk=pk).first()
-    if flow is None:
-        raise Http404("no such flow")
-    access_for(request).check_flow(flow, capability)
-    return flow
-
-
-def query_int(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValidationError({name: f"must be a whole number, not {value!r}"}) from None
-    if not 0 <= number <= ID_MAX:
-        raise ValidationError({name: f"must be between 0 and {ID_MAX}"})
-    return number
+    flows = Flow.objects.select_related("created_by", "updated_by")
+    return access_for(request).fetch(flows, pk, capability, what="flow", flow_field="id")
 
 
 class NodeTypeListView(APIView):
@@ -164,7 +147,7 @@ class FlowCopyView(APIView):
 def get_version(flow: Flow, number: int) -> FlowVersion:
     version = services.get_version(flow, number)
     if version is None:
-        raise Http404(f"the flow has no version {number}")
+        raise NotFound(f"the flow has no version {number}")
     return version
 
 

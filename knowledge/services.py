@@ -20,10 +20,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import Credential, Team
 
+from orchestrator_site.problems import Invalid
 from . import chunking, parsing
 from .extraction import extract_text
 from .models import Chunk, Document, KnowledgeBase
@@ -38,17 +38,17 @@ def check_embedding(team: Team, embedding: Any) -> tuple[Credential | None, str]
     if embedding is None:
         return None, ""
     if not isinstance(embedding, dict) or set(embedding) - {"credential", "model"}:
-        raise ValidationError({"embedding": 'must be null or {"credential": <id>, "model": "<name>"}'})
+        raise Invalid({"embedding": 'must be null or {"credential": <id>, "model": "<name>"}'})
     credential_id, model = embedding.get("credential"), embedding.get("model")
     if not isinstance(credential_id, int) or isinstance(credential_id, bool):
-        raise ValidationError({"embedding.credential": "must be the id of a credential of the team"})
+        raise Invalid({"embedding.credential": "must be the id of a credential of the team"})
     if not isinstance(model, str) or not model.strip():
-        raise ValidationError({"embedding.model": "must name an embedding model, e.g. text-embedding-3-small"})
+        raise Invalid({"embedding.model": "must name an embedding model, e.g. text-embedding-3-small"})
     credential = Credential.objects.filter(pk=credential_id, team=team).first()
     if credential is None:
-        raise ValidationError({"embedding.credential": f"credential {credential_id} is not one of this team's"})
+        raise Invalid({"embedding.credential": f"credential {credential_id} is not one of this team's"})
     if credential.provider != "openai":
-        raise ValidationError({"embedding.credential": "embeddings need an OpenAI-compatible credential"})
+        raise Invalid({"embedding.credential": "embeddings need an OpenAI-compatible credential"})
     return credential, model.strip()[:200]
 
 
@@ -87,7 +87,7 @@ def do_add_document(
     try:
         text = parsing.check_text(text or "")
     except parsing.DocumentProblem as exc:
-        raise ValidationError({"text": str(exc)}) from None
+        raise Invalid({"text": str(exc)}) from None
     with transaction.atomic():
         document = Document.objects.create(
             knowledge_base=knowledge_base,
@@ -109,9 +109,9 @@ def do_upload_document(
     try:
         parsing.file_kind(name, content_type, data[:8])
     except parsing.DocumentProblem as exc:
-        raise ValidationError({"file": str(exc)}) from None
+        raise Invalid({"file": str(exc)}) from None
     if not data.strip():
-        raise ValidationError({"file": "the document has no text"})
+        raise Invalid({"file": "the document has no text"})
     with transaction.atomic():
         document = Document.objects.create(
             knowledge_base=knowledge_base,

@@ -1,12 +1,12 @@
 from django.db.models import Count
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
 from accounts.access import access_for, team_for_new_object
 from accounts.roles import Capability
-from flows.views import query_int
+from orchestrator_site.problems import NotFound
+from orchestrator_site.params import query_int
 
 from . import services
 from .models import Document, KnowledgeBase
@@ -19,16 +19,8 @@ from .serializers import (
 
 
 def get_knowledge_base(request, pk: int, capability: str) -> KnowledgeBase:
-    knowledge_base = (
-        KnowledgeBase.objects.select_related("created_by")
-        .annotate(document_count=Count("documents"))
-        .filter(pk=pk)
-        .first()
-    )
-    if knowledge_base is None:
-        raise Http404("no such knowledge base")
-    access_for(request).check_team_object(knowledge_base.team_id, capability, what="knowledge base")
-    return knowledge_base
+    bases = KnowledgeBase.objects.select_related("created_by").annotate(document_count=Count("documents"))
+    return access_for(request).fetch(bases, pk, capability, what="knowledge base")
 
 
 @extend_schema(parameters=[OpenApiParameter("team", int, description="Only this team's knowledge bases")])
@@ -132,7 +124,7 @@ class DocumentDetailView(generics.RetrieveDestroyAPIView):
         knowledge_base = get_knowledge_base(self.request, self.kwargs["pk"], capability)
         document = Document.objects.filter(pk=self.kwargs["document_id"], knowledge_base=knowledge_base).first()
         if document is None:
-            raise Http404("no such document")
+            raise NotFound("no such document")
         return document
 
     def perform_destroy(self, instance: Document) -> None:

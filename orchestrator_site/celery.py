@@ -1,4 +1,6 @@
-"""The Celery app shared by web processes (which send tasks) and workers (which run them)."""
+"""The Celery app shared by web processes (which send tasks, by name: runs.effects) and
+workers (which run them). What only workers need — the task modules, the maintenance
+bootstep — is named here as strings and imported by the worker alone."""
 
 import os
 
@@ -9,21 +11,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
 
 app = Celery("orchestrator_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["runs", "knowledge", "triggers"])
+# Imported by workers when they start (Celery's `imports`), never by web processes.
+app.conf.imports = ["runs.worker.tasks", "knowledge.tasks", "triggers.tasks"]
 # Celery's Django fixup closes the database connection around every task unless this is
 # set; reconnecting to PostgreSQL costs more than a whole node step.
 app.conf.CELERY_DB_REUSE_MAX = 500
 
 
-def _install_worker_steps(app: Celery) -> None:
-    # Imported late: the step module needs Django's apps to be ready.
-    from runs.worker import MaintenanceStep, install_process_hooks
-
-    app.steps["worker"].add(MaintenanceStep)
-    install_process_hooks()
-
-
-_install_worker_steps(app)
+# Resolved by name when a worker builds its blueprint.
+app.steps["worker"].add("runs.worker.bootstep:MaintenanceStep")
 
 
 @worker_init.connect

@@ -1,4 +1,8 @@
-"""One JSON shape for every API error: {"error": "<sentence>", ...details}."""
+"""One JSON shape for every API error: {"error": "<sentence>", ...details}.
+
+Domain code raises orchestrator_site.problems (no HTTP in them); this is the one place
+they become answers, beside DRF's own exceptions (parse errors, authentication, throttling).
+"""
 
 from __future__ import annotations
 
@@ -12,25 +16,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from . import problems
+
 log = logging.getLogger(__name__)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "the object changed meanwhile"
-
-    def __init__(self, message: str, **extra: Any):
-        super().__init__(message)
-        self.extra = extra
-
-
-class GraphInvalid(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "the graph is invalid"
-
-    def __init__(self, errors: list[dict[str, str]]):
-        super().__init__(self.default_detail)
-        self.errors = errors
 
 
 def _first_message(detail: Any, path: str = "") -> str:
@@ -45,15 +33,46 @@ def _first_message(detail: Any, path: str = "") -> str:
     return f"{path}: {text}" if path else text
 
 
+PROBLEM_STATUS: dict[type[problems.Problem], int] = {
+    problems.Invalid: status.HTTP_400_BAD_REQUEST,
+    problems.GraphInvalid: status.HTTP_400_BAD_REQUEST,
+    problems.NotFound: status.HTTP_404_NOT_FOUND,
+    problems.Forbidden: status.HTTP_403_FORBIDDEN,
+    problems.Conflict: status.HTTP_409_CONFLICT,
+    problems.Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    problems.Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def problem_response(problem: problems.Problem) -> Response:
+    code = next(
+        (code for kind, code in PROBLEM_STATUS.items() if isinstance(problem, kind)),
+        status.HTTP_400_BAD_REQUEST,
+    )
+    body: dict[str, Any] = {"error": problem.message or "not possible"}
+    headers: dict[str, str] = {}
+    if isinstance(problem, problems.Invalid) and problem.fields is not None:
+        body["fields"] = problem.fields
+    elif isinstance(problem, problems.GraphInvalid):
+        body["errors"] = problem.errors
+    elif isinstance(problem, problems.Conflict):
+        body.update(problem.extra)
+    elif isinstance(problem, problems.Unavailable):
+        body["component"] = problem.component
+        body["retry_after"] = problem.retry_after
+        headers["Retry-After"] = str(problem.retry_after)
+    return Response(body, status=code, headers=headers)
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, problems.Problem):
+        return problem_response(exc)
     if isinstance(exc, RequestDataTooBig):
         return Response({"error": "the request body is too large"}, status=413)
     if isinstance(exc, Http404):
         return Response({"error": str(exc) or "not found"}, status=404)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    if isinstance(exc, GraphInvalid):
-        return Response({"error": exc.detail, "errors": exc.errors}, status=400)
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -64,8 +83,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         body = {"error": str(detail["detail"])}
     else:
         body = {"error": _first_message(detail)}
-    if isinstance(exc, Conflict):
-        body.update(exc.extra)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         body["retry_after"] = math.ceil(exc.wait)
     response.data = body

@@ -10,7 +10,7 @@ from . import views
 api = [
     path("", include("accounts.urls")),
     path("", include("flows.urls")),
-    path("", include("runs.urls")),
+    path("", include("runs.api.urls")),
     path("", include("knowledge.urls")),
     path("", include("triggers.urls")),
     path("health/", views.health, name="health"),

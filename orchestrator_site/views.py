@@ -14,7 +14,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from flows.nodes.sandbox import isolation_status
-from runs.worker import heartbeat_key
+from runs.heartbeats import heartbeat_key
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,12 @@
 from django.contrib import admin
-from rest_framework.exceptions import APIException
 
 from accounts.admin_access import TeamScopedAdmin
 from accounts.roles import Capability
 
-from . import engine, services
+from orchestrator_site.problems import Conflict
+
+from . import services
+from .core import engine
 from .models import CallbackDelivery, Run
 
 
@@ -48,7 +50,7 @@ class RunAdmin(TeamScopedAdmin):
                 try:
                     services.do_cancel_run(run, request.user)
                     cancelled += 1
-                except APIException:
+                except Conflict:
                     pass  # it ended meanwhile
         self.message_user(request, f"{cancelled} run(s) cancelled")
 

@@ -8,7 +8,7 @@ class RunsConfig(AppConfig):
     def ready(self) -> None:
         from . import children  # noqa: F401 - connects the run_finished receiver
         from . import callbacks, limits
-        from .signals import run_finished
+        from .effects import run_finished
 
         # A run's end frees a slot of its team's cap and makes its callback due. Either can
         # fail (the database or broker away for a moment) without the other being skipped

@@ -28,14 +28,17 @@ import httpx
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from flows.nodes.base import FatalNodeError
 from flows.nodes.addresses import literal_address
 from flows.nodes.outbound import OutboundRefused, allow_rules, guarded_client, is_public
 
-from . import engine
+from orchestrator_site.problems import Invalid
+
+from .core import engine
+from .effects import DELIVER_CALLBACK, send_after_commit
 from .models import CallbackDelivery, Run
+from .render import render_run
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +65,18 @@ def check_callback_url(value: Any) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise ValidationError({"callback_url": "must be a URL string"})
+        raise Invalid({"callback_url": "must be a URL string"})
     if len(value) > MAX_URL_LENGTH:
-        raise ValidationError({"callback_url": f"must be at most {MAX_URL_LENGTH} characters"})
+        raise Invalid({"callback_url": f"must be at most {MAX_URL_LENGTH} characters"})
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as exc:
-        raise ValidationError({"callback_url": f"is not a valid URL ({exc})"}) from None
+        raise Invalid({"callback_url": f"is not a valid URL ({exc})"}) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"callback_url": "must be an http:// or https:// URL with a host"})
+        raise Invalid({"callback_url": "must be an http:// or https:// URL with a host"})
     if any(ch.isspace() for ch in value):
-        raise ValidationError({"callback_url": "must not contain spaces"})
+        raise Invalid({"callback_url": "must not contain spaces"})
     address = literal_address(parts.hostname)
     if address is None:
         return value
@@ -81,7 +84,7 @@ def check_callback_url(value: Any) -> str | None:
     if not is_public(address) and not any(
         rule.allows(parts.hostname, address, port) for rule in allow_rules()
     ):
-        raise ValidationError(
+        raise Invalid(
             {
                 "callback_url": f"{address} is a private or internal address; an administrator "
                 "can allow it with BATON_HTTP_ALLOW"
@@ -97,12 +100,7 @@ def backoff(attempts: int) -> float:
 
 
 def run_body(run: Run) -> str:
-    from .serializers import RunDetailSerializer
-    from .services import run_snapshot
-
-    snapshot = run_snapshot(run.pk)
-    run, nodes = snapshot
-    data = dict(RunDetailSerializer(run, context={"nodes": nodes}).data)
+    data = render_run(run.pk) or {}
     data.pop("graph", None)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -111,9 +109,7 @@ def run_body(run: Run) -> str:
 
 
 def _send(delivery_id: int, countdown: float = 0.0) -> None:
-    from .tasks import deliver_callback
-
-    deliver_callback.apply_async(args=[delivery_id], countdown=countdown or None)
+    send_after_commit(DELIVER_CALLBACK, delivery_id, countdown=countdown)
 
 
 def on_run_finished(sender, run_id: str, **kwargs) -> None:

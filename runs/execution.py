@@ -1,14 +1,17 @@
-"""Running a node's code: the context it sees, its timeout, and the worker's heartbeat."""
+"""Running a node's code: what it is given (a `Ticket`), the context it sees
+(`ExecutionContext`, the engine's side of flows.nodes.base.NodeContext), its timeout, and
+what it came to (an Outcome). Inline nodes run here inside the step that made them ready
+(in a worker, or in the web request that started the run); queued nodes in a worker
+(runs.worker.runner), which claims them first (runs.leases)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db import close_old_connections
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
@@ -22,12 +25,16 @@ from flows.nodes.base import (
     Suspend,
 )
 
-from . import engine, scheduler
+from flows.graph import CheckedNode
+
+from .core import engine
+from .core.outcomes import ChildIntent, Continued, Failed, Outcome, Succeeded, Suspended
+from .effects import CANCEL_RUN, send_after_commit
 from .events import node_delta_event
-from .interrupts import NodeInterrupted, interrupt_main, interruptible
-from .models import NodeRun, Run
-from .outcomes import ChildIntent, Continued, Failed, Outcome, Succeeded, Suspended
+from .interrupts import NodeInterrupted, interruptible
+from .models import NodeRun
 from .redaction import Redactor, StreamRedactor
+from .step import RunStep
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +50,41 @@ NO_CREDENTIAL_HELP = (
 )
 
 _UNSET: Any = object()
+# Inline nodes run while their step holds the run's lock: they must be quick.
+INLINE_TIMEOUT_DEFAULT = 10.0
+
+
+@dataclass
+class Ticket:
+    """What a node's code needs for one attempt; `lease_owner` is empty for inline nodes."""
+
+    run_id: str
+    node_pk: int
+    node_id: str
+    spec: CheckedNode
+    attempt: int
+    inputs: dict[str, Any]
+    run_inputs: dict[str, Any]
+    lease_owner: str
+    timeout: float
+    team_id: int = 0
+
+    @property
+    def node_type(self):
+        return self.spec.type
+
+
+def never_cancelled() -> bool:
+    return False
 
 
 class ExecutionContext:
     """What a node's code sees of its run (flows.nodes.base.NodeContext)."""
 
-    def __init__(self, ticket: scheduler.Ticket, *, streaming: bool = True):
+    def __init__(
+        self, ticket: Ticket, *, streaming: bool = True,
+        cancelled: Callable[[], bool] = never_cancelled,
+    ):
         self.run_id = ticket.run_id
         self.node_id = ticket.node_id
         self.node_pk = ticket.node_pk
@@ -69,10 +105,11 @@ class ExecutionContext:
         self._stream_redactor: StreamRedactor | None = None
         self._pending_text: list[str] = []
         self._last_flush = 0.0
+        self._cancelled = cancelled
 
     # --- the run ------------------------------------------------------------------------------
     def cancelled(self) -> bool:
-        return keeper.cancel_seen
+        return self._cancelled()
 
     @property
     def state(self) -> dict[str, Any]:
@@ -105,7 +142,7 @@ class ExecutionContext:
         text = "".join(self._pending_text)
         self._pending_text = []
         self._last_flush = time.monotonic()
-        with scheduler.RunStep(self.run_id) as step:
+        with RunStep(self.run_id) as step:
             updated = NodeRun.objects.filter(pk=self.node_pk, status=engine.RUNNING).update(
                 stream=Concat(F("stream"), Value(text))
             )
@@ -157,7 +194,7 @@ class ExecutionContext:
 
     # --- child runs -----------------------------------------------------------------------------
     def start_child_run(self, flow_id: int | None, inputs: dict[str, Any], key: str) -> str:
-        from .children import child_intent
+        from .child_runs import child_intent
 
         intent = child_intent(
             team_id=self.team_id,
@@ -172,14 +209,14 @@ class ExecutionContext:
         return intent.run_id
 
     def child_runs(self, run_ids: list[str]) -> list[ChildRun]:
-        from .children import read_children
+        from .child_runs import read_children
 
         return read_children(self.run_id, self.node_id, run_ids)
 
     def cancel_child_runs(self, run_ids: list[str]) -> None:
-        from .children import cancel_children_after_commit
-
-        cancel_children_after_commit(run_ids)
+        # A worker cancels each once the step recording this node's outcome has committed.
+        for run_id in run_ids:
+            send_after_commit(CANCEL_RUN, str(run_id), "its parent node stopped waiting for it")
 
 
 def _as_outcome(result: Any, ctx: ExecutionContext) -> Outcome:
@@ -248,9 +285,9 @@ def redact_outcome(outcome: Outcome, redactor: Redactor) -> Outcome:
     return outcome
 
 
-def execute(ticket: scheduler.Ticket) -> Outcome:
+def execute(ticket: Ticket, cancelled: Callable[[], bool] = never_cancelled) -> Outcome:
     inline = not ticket.lease_owner
-    ctx = ExecutionContext(ticket, streaming=not inline)
+    ctx = ExecutionContext(ticket, streaming=not inline, cancelled=cancelled)
     try:
         return _call(ctx, ticket.timeout, ticket.node_type.run, ctx, ticket.inputs, ticket.spec.config)
     finally:
@@ -258,9 +295,9 @@ def execute(ticket: scheduler.Ticket) -> Outcome:
             ctx.flush_deltas(final=True)
 
 
-def resume(step: scheduler.RunStep, node: NodeRun, state: dict, payload: Any) -> Outcome:
+def resume(step: RunStep, node: NodeRun, state: dict, payload: Any) -> Outcome:
     spec = step.spec(node.node_id)
-    ticket = scheduler.Ticket(
+    ticket = Ticket(
         run_id=step.run_id,
         node_pk=node.pk,
         node_id=node.node_id,
@@ -269,78 +306,8 @@ def resume(step: scheduler.RunStep, node: NodeRun, state: dict, payload: Any) ->
         inputs={},
         run_inputs=step.run.inputs,
         lease_owner="",
-        timeout=scheduler.INLINE_TIMEOUT_DEFAULT,
+        timeout=INLINE_TIMEOUT_DEFAULT,
         team_id=step.run.team_id,
     )
     ctx = ExecutionContext(ticket, streaming=False)
     return _call(ctx, ticket.timeout, spec.type.resume, ctx, state, payload, spec.config)
-
-
-def work_on(node_pk: int) -> None:
-    """The body of the execute_node task: claim the node, run it, record it, and go on
-    with a successor it made ready while the continuation budget lasts."""
-    owner = scheduler.lease_owner()
-    ticket = scheduler.claim(node_pk, owner)
-    started = time.monotonic()
-    while ticket is not None:
-        keeper.watch(ticket)
-        try:
-            outcome = execute(ticket)
-        finally:
-            keeper.unwatch()
-        within_budget = time.monotonic() - started < settings.BATON_CONTINUATION_SECONDS
-        ticket = scheduler.complete(ticket, outcome, continue_with=within_budget)
-
-
-class LeaseKeeper:
-    """A thread per worker process: renews the lease of the node this process runs, and
-    interrupts it when its run is cancelled or failed elsewhere."""
-
-    POLL_SECONDS = 1.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ticket: scheduler.Ticket | None = None
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._wake = threading.Event()
-        self.cancel_seen = False
-
-    def watch(self, ticket: scheduler.Ticket) -> None:
-        import os
-
-        with self._lock:
-            self._ticket = ticket
-            self.cancel_seen = False
-            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._loop, name="baton-lease", daemon=True)
-                self._thread.start()
-
-    def unwatch(self) -> None:
-        with self._lock:
-            self._ticket = None
-
-    def _loop(self) -> None:
-        renew_every = max(1.0, settings.BATON_LEASE_SECONDS / 3)
-        last_renewal: dict[int, float] = {}
-        while True:
-            time.sleep(self.POLL_SECONDS)
-            ticket = self._ticket
-            if ticket is None:
-                continue
-            try:
-                now = time.monotonic()
-                if now - last_renewal.get(ticket.node_pk, 0.0) >= renew_every:
-                    scheduler.extend_lease(ticket.node_pk, ticket.lease_owner)
-                    last_renewal = {ticket.node_pk: now}
-                status = Run.objects.filter(pk=ticket.run_id).values_list("status", flat=True).first()
-                if status not in engine.ACTIVE_RUN_STATUSES and self._ticket is ticket:
-                    self.cancel_seen = True
-                    interrupt_main("cancelled")
-            except Exception as exc:  # noqa: BLE001 - keep the heartbeat alive
-                log.warning("lease heartbeat failed: %s", exc)
-                close_old_connections()
-
-
-keeper = LeaseKeeper()

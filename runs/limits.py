@@ -4,7 +4,7 @@ A run over the cap is not refused: it stays `pending`, marked `held_at`, and wai
 The line is the order runs were created in. A run may start when the runs in progress
 plus the pending runs ahead of it (held or about to begin) leave it a slot; the check runs
 in begin_run, once per run, under the team's row lock so two runs cannot take the last
-slot together. When a run ends (runs.signals.run_finished) — and on every sweep, in case
+slot together. When a run ends (runs.effects.run_finished) — and on every sweep, in case
 that signal was lost with its worker — the oldest held runs get a start task for the
 slots that are free.
 
@@ -18,7 +18,8 @@ from django.db.models import Q
 
 from accounts.models import Team
 
-from . import engine
+from .core import engine
+from .effects import START_RUN, Effects
 from .models import Run
 
 # At most this many held runs are sent to start per team in one go.
@@ -54,8 +55,6 @@ def must_wait_for_slot(run: Run) -> bool:
 def start_held_runs(team_id: int) -> int:
     """Send a start task to as many of the team's held runs as there are free slots (each
     start checks again). Returns how many were sent."""
-    from .tasks import start_run
-
     held = (
         _top_level(team_id)
         .filter(status=engine.PENDING, held_at__isnull=False)
@@ -70,8 +69,10 @@ def start_held_runs(team_id: int) -> int:
     else:  # the cap was lifted: everyone waiting may go
         held = held[:START_BATCH]
     run_ids = [str(run_id) for run_id in held.values_list("pk", flat=True)]
+    effects = Effects()
     for run_id in run_ids:
-        start_run.apply_async(args=[run_id])
+        effects.send(START_RUN, run_id)
+    effects.perform_after_commit()
     return len(run_ids)
 
 

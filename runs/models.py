@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from . import engine
+from .core import engine
 
 
 class Run(models.Model):

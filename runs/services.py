@@ -10,32 +10,29 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from rest_framework import status as http_status
-from rest_framework.exceptions import APIException, ValidationError
+from django.db import IntegrityError, transaction
 
 from flows.graph import check_graph
-from orchestrator_site.errors import Conflict, GraphInvalid
 
-from . import engine, scheduler
-from .events import finished_channel
+from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unprocessable
+
+from . import plans
+from .core import engine
+from .effects import START_RUN, finished_channel, send_after_commit
 from .models import CallbackDelivery, NodeRun, Run, RunRequest
+from .transitions import cancel_run
+from .waits import request_resume
 
 MAX_WAIT_SECONDS = 300.0
 MAX_INPUT_BYTES = 1024 * 1024
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
-class IdempotencyMismatch(APIException):
-    status_code = http_status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "this Idempotency-Key was used with another request"
-
-
 def check_inputs(inputs: Any) -> dict[str, Any]:
     if inputs is None:
         return {}
     if not isinstance(inputs, dict):
-        raise ValidationError({"inputs": "must be a JSON object"})
+        raise Invalid({"inputs": "must be a JSON object"})
     return inputs
 
 
@@ -52,17 +49,17 @@ def check_version(flow, choice: Any, *, graph: Any = None, draft_by_default: boo
 
     if graph is not None:
         if choice not in (None, "draft"):
-            raise ValidationError({"version": "send either a draft graph or a version, not both"})
+            raise Invalid({"version": "send either a draft graph or a version, not both"})
         return None
     if choice == "draft":
         return None
     if choice is None:
         return None if draft_by_default else latest_version(flow)
     if isinstance(choice, bool) or not isinstance(choice, int) or choice < 1:
-        raise ValidationError({"version": "must be a version number or 'draft'"})
+        raise Invalid({"version": "must be a version number or 'draft'"})
     version = get_version(flow, choice)
     if version is None:
-        raise ValidationError({"version": f"the flow has no version {choice}"})
+        raise Invalid({"version": f"the flow has no version {choice}"})
     return version
 
 
@@ -91,9 +88,10 @@ def do_start_run(
     check = check_graph(graph if graph is not None else flow.graph)
     if not check.valid:
         raise GraphInvalid(check.errors)
-    run_plan = scheduler.build_plan(check.graph)
+    digest = plans.graph_digest(check.graph)
+    run_plan = plans.plan_of_check(digest, check)
     if not run_plan.plan.nodes:
-        raise ValidationError({"graph": "the flow has no nodes that run"})
+        raise Invalid({"graph": "the flow has no nodes that run"})
     with transaction.atomic():
         run = Run.objects.create(
             team_id=flow.team_id,
@@ -103,7 +101,7 @@ def do_start_run(
             trigger=trigger,
             inputs=inputs,
             graph=check.graph,
-            graph_digest=scheduler.graph_digest(check.graph),
+            graph_digest=digest,
             created_by=user,
             parent_run=parent_run,
             parent_node_id=parent_node_id,
@@ -136,7 +134,7 @@ def check_idempotency_key(value: str | None) -> str | None:
         return None
     value = value.strip()
     if not value or len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
-        raise ValidationError(
+        raise Invalid(
             {"Idempotency-Key": f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"}
         )
     return value
@@ -153,7 +151,7 @@ def _earlier_run(team_id: int, key: str, digest: str) -> Run | None:
     if earlier is None:
         return None
     if earlier.request_hash != digest:
-        raise IdempotencyMismatch(
+        raise Unprocessable(
             "this Idempotency-Key was already used with a different request (another flow "
             "or body); use a new key for a new request"
         )
@@ -182,14 +180,12 @@ def start_once(
         return earlier, True
 
 
-def _send_start(run_id) -> None:
-    from .tasks import start_run
-
-    start_run.apply_async(args=[str(run_id)])
+def _send_start(run_id: Any) -> None:
+    send_after_commit(START_RUN, str(run_id))
 
 
 def do_cancel_run(run: Run, user) -> Run:
-    if not scheduler.cancel_run(str(run.id), by=user.get_username()):
+    if not cancel_run(str(run.id), by=user.get_username()):
         run.refresh_from_db()
         raise Conflict(f"the run has already ended ({run.status})", status=run.status)
     run.refresh_from_db()
@@ -204,12 +200,12 @@ def check_resume_payload(run: Run, node_id: str, payload: Any) -> None:
     node_type = get_node_type(raw.get("type", "")) if raw else None
     problem = node_type.check_resume(payload) if node_type is not None else None
     if problem is not None:
-        raise ValidationError({"error": problem})
+        raise Invalid({"error": problem})
 
 
 def do_resume_node(run: Run, node_id: str, payload: Any) -> None:
     check_resume_payload(run, node_id, payload)
-    problem = scheduler.request_resume(str(run.id), node_id, payload)
+    problem = request_resume(str(run.id), node_id, payload)
     if problem is not None:
         raise Conflict(problem)
 
@@ -220,9 +216,9 @@ def parse_wait(value: str | None) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise ValidationError({"wait": f"must be a number of seconds, not {value!r}"}) from None
+        raise Invalid({"wait": f"must be a number of seconds, not {value!r}"}) from None
     if not 0 <= seconds <= MAX_WAIT_SECONDS:
-        raise ValidationError({"wait": f"must be between 0 and {MAX_WAIT_SECONDS:g} seconds"})
+        raise Invalid({"wait": f"must be between 0 and {MAX_WAIT_SECONDS:g} seconds"})
     return seconds
 
 
@@ -247,18 +243,3 @@ def wait_for_run(run_id, timeout: float) -> None:
     finally:
         pubsub.close()
         client.close()
-
-
-def run_snapshot(run_id) -> tuple[Run, list[NodeRun]] | None:
-    """The run and its nodes as of one instant, with the `seq` of that instant."""
-    # Inside someone else's transaction the isolation level is theirs to choose.
-    nested = connection.in_atomic_block
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and not nested:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        run = Run.objects.select_related("created_by").filter(pk=run_id).first()
-        if run is None:
-            return None
-        nodes = list(NodeRun.objects.filter(run_id=run_id).order_by("id"))
-    return run, nodes

@@ -64,11 +64,12 @@ def bob_team(bob) -> Team:
 def settle_runs(timeout: float = 3.0) -> None:
     import time
 
-    from runs import engine, scheduler
+    from runs import transitions
+    from runs.core import engine
     from runs.models import NodeRun, Run
 
     for run_id in Run.objects.filter(status__in=engine.ACTIVE_RUN_STATUSES).values_list("pk", flat=True):
-        scheduler.cancel_run(str(run_id), by="the test's end")
+        transitions.cancel_run(str(run_id), by="the test's end")
     deadline = time.monotonic() + timeout
     busy = NodeRun.objects.filter(status__in=[engine.QUEUED, engine.RUNNING])
     while busy.exists() and time.monotonic() < deadline:

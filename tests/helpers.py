@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from flows.models import Flow
-from runs import engine
+from runs.core import engine
 from runs.models import NodeRun, Run
 
 

@@ -83,7 +83,7 @@ class Worker:
         return self
 
     def wait_ready(self, timeout: float) -> None:
-        from runs.worker import heartbeat_key
+        from runs.heartbeats import heartbeat_key
 
         client = redis.Redis.from_url(settings.REDIS_URL)
         deadline = time.monotonic() + timeout
@@ -324,7 +324,7 @@ class EventRecorder:
 
         from channels.layers import get_channel_layer
 
-        from runs.events import run_group
+        from runs.effects import run_group
 
         self.events: list[dict] = []
         self.group = run_group(run_id)

@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import ValidationError
 
 from accounts.admin_access import TeamScopedAdmin
 from accounts.roles import Capability
+
+from orchestrator_site.problems import Invalid
 
 from . import services
 from .models import Schedule, TriggerToken
@@ -51,8 +52,9 @@ class ScheduleForm(forms.ModelForm):
     def _check(self, check, value):
         try:
             return check(value)
-        except ValidationError as exc:
-            raise DjangoValidationError(next(iter(exc.detail.values()))) from None
+        except Invalid as exc:
+            detail = next(iter(exc.fields.values())) if exc.fields else exc.message
+            raise DjangoValidationError(detail) from None
 
     def clean_cron(self):
         return self._check(services.check_cron, self.cleaned_data["cron"])

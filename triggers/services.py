@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import APIException, ValidationError
 
 from flows.models import Flow
 from flows.services import get_version
 from runs import services as run_services
 from runs.models import Run
 
+from orchestrator_site.problems import GraphInvalid, Invalid, Problem
 from .models import PREFIX_LENGTH, TOKEN_PREFIX, Schedule, TriggerToken
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ FIRE_BATCH = 200
 
 def check_version_number(flow: Flow, number: int | None) -> int | None:
     if number is not None and get_version(flow, number) is None:
-        raise ValidationError({"version": f"the flow has no version {number}"})
+        raise Invalid({"version": f"the flow has no version {number}"})
     return number
 
 
@@ -103,39 +102,39 @@ MAX_CRON_CHARS = 200
 
 def check_cron(expression: Any) -> str:
     if not isinstance(expression, str) or not expression.strip():
-        raise ValidationError({"cron": "must be a cron expression such as '*/15 * * * *'"})
+        raise Invalid({"cron": "must be a cron expression such as '*/15 * * * *'"})
     if len(expression) > MAX_CRON_CHARS:
         # croniter's time grows with the length; nothing useful is this long.
-        raise ValidationError({"cron": f"must be at most {MAX_CRON_CHARS} characters"})
+        raise Invalid({"cron": f"must be at most {MAX_CRON_CHARS} characters"})
     expression = " ".join(expression.split())
     if expression.startswith("@"):
         if expression not in CRON_MACROS:
-            raise ValidationError(
+            raise Invalid(
                 {
                     "cron": f"unknown macro {expression!r}; use one of "
                     + ", ".join(sorted(CRON_MACROS))
                 }
             )
     elif len(expression.split(" ")) != 5:
-        raise ValidationError(
+        raise Invalid(
             {"cron": "must have 5 fields: minute hour day-of-month month day-of-week"}
         )
     if not croniter.is_valid(expression):
-        raise ValidationError({"cron": f"{expression!r} is not a valid cron expression"})
+        raise Invalid({"cron": f"{expression!r} is not a valid cron expression"})
     try:
         croniter(expression, timezone.now()).get_next(datetime)
     except CroniterBadDateError:
-        raise ValidationError({"cron": f"{expression!r} never fires"}) from None
+        raise Invalid({"cron": f"{expression!r} never fires"}) from None
     return expression
 
 
 def check_timezone(name: Any) -> str:
     if not isinstance(name, str) or not name:
-        raise ValidationError({"timezone": "must be an IANA time zone name such as 'Europe/Paris'"})
+        raise Invalid({"timezone": "must be an IANA time zone name such as 'Europe/Paris'"})
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
+        raise Invalid(
             {"timezone": f"unknown time zone {name!r}; use an IANA name such as 'Europe/Paris'"}
         ) from None
     return name
@@ -223,7 +222,7 @@ def fire_schedule(pk: int, due: datetime, now: datetime) -> Schedule | None:
                     version=run_services.check_version(schedule.flow, schedule.version),
                     trigger="schedule",
                 )
-        except APIException as exc:
+        except Problem as exc:
             error = _message(exc)
             log.warning("schedule %s did not start a run: %s", schedule, error)
         if run is not None:
@@ -233,10 +232,7 @@ def fire_schedule(pk: int, due: datetime, now: datetime) -> Schedule | None:
     return schedule
 
 
-def _message(exc: APIException) -> str:
-    from orchestrator_site.errors import _first_message
-
-    errors = getattr(exc, "errors", None)
-    if errors:
-        return f"{exc.detail}: {errors[0].get('message', '')}"
-    return _first_message(exc.detail)
+def _message(exc: Problem) -> str:
+    if isinstance(exc, GraphInvalid) and exc.errors:
+        return f"{exc.message}: {exc.errors[0].get('message', '')}"
+    return exc.message

@@ -5,9 +5,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import access_for
 from accounts.roles import Capability
 from flows.services import parse_version_ref
-from flows.views import get_flow
+from flows.models import Flow
 from runs import services as run_services
 
 from . import services
@@ -20,6 +21,10 @@ from .serializers import (
     TriggerSerializer,
 )
 from .throttling import TriggerRateThrottle, verified_token
+
+
+def get_flow(request, pk: int, capability: str) -> Flow:
+    return access_for(request).fetch(Flow.objects.all(), pk, capability, what="flow", flow_field="id")
 
 
 def get_trigger(request, pk: int, trigger_id: int, capability: str) -> TriggerToken:

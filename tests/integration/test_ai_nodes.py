@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from runs import engine
+from runs.core import engine
 from runs.models import NodeRun
 from tests.ai import make_credential, make_knowledge_base
 from tests.fake_llm import Malformed, Reply, Stall, Status

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import ApiKey
 from accounts.services import personal_team
 from flows.models import FlowVersion
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.conftest import join, make_user
 from accounts.credentials import do_create_credential

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from runs import engine
+from runs.core import engine
 from runs.models import NodeRun
 from tests.conftest import api_client, join
 from tests.helpers import edge, graph, make_flow, node, nodes_of, start, wait_for_node, wait_for_run

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from knowledge.models import Document
 from knowledge.services import do_add_document
-from runs import engine
+from runs.core import engine
 from runs.models import NodeRun, Run
 from tests.ai import make_credential, make_knowledge_base
 from tests.conftest import AI_WORKER_ENV

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from runs import engine, scheduler
+from runs import transitions
+from runs.core import engine
 from runs.children import on_run_finished
 from runs.models import Run
-from runs.signals import run_finished
+from runs.effects import run_finished
 from tests.helpers import edge, graph, make_flow, node, nodes_of, start, wait_for_node, wait_for_run
 from tests.services import EventRecorder
 
@@ -146,7 +147,7 @@ def test_cancelling_the_parent_cancels_its_children(running, alice, http_server)
     child_flow = slow_item_flow(alice, http_server)
     run = start(map_flow(alice, child_flow, concurrency=2), alice, {"items": [{"i": i, "s": 5} for i in range(4)]})
     wait_for_node(run, "each", {engine.WAITING})
-    scheduler.cancel_run(str(run.id), by="alice")
+    transitions.cancel_run(str(run.id), by="alice")
     for child in Run.objects.filter(parent_run=run):
         assert wait_for_run(child, timeout=20).status == engine.CANCELLED
     assert Run.objects.filter(parent_run=run).count() == 2
@@ -175,7 +176,7 @@ def test_a_lost_wake_up_is_found_by_the_sweeper(running, alice):
     wait_for_run(child, statuses={engine.WAITING})
     run_finished.disconnect(dispatch_uid="runs.children.on_run_finished")
     try:
-        scheduler.cancel_run(str(child.id), by="a test")
+        transitions.cancel_run(str(child.id), by="a test")
     finally:
         run_finished.connect(on_run_finished, dispatch_uid="runs.children.on_run_finished")
     assert not Run.objects.get(pk=child.pk).parent_notified

@@ -13,8 +13,8 @@ from django.test import Client
 
 from accounts.models import ApiKey
 from orchestrator_site.asgi import application
-from runs import engine
-from runs.events import run_group
+from runs.core import engine
+from runs.effects import run_group
 from runs.models import Run
 from tests.conftest import join
 from tests.helpers import edge, graph, make_flow, node, start, wait_for_run

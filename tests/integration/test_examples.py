@@ -15,7 +15,7 @@ from flows.graph import check_graph
 from flows.models import Flow
 from knowledge.examples import install_example_knowledge
 from knowledge.models import KnowledgeBase
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.ai import make_credential
 from tests.fake_llm import Reply, Request

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from runs import engine
+from runs.core import engine
 from tests.helpers import edge, graph, make_flow, node, nodes_of, start, wait_for_run
 
 pytestmark = pytest.mark.worker

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from runs import engine, scheduler, services
+from runs import leases, services, transitions
+from runs.core import engine
 from runs.models import NodeRun, Run
 from tests.helpers import edge, graph, make_flow, node, nodes_of, start, wait_for_node, wait_for_run
 from tests.services import EventRecorder, Worker
@@ -93,7 +94,7 @@ def test_a_whole_worker_killed_mid_node_is_recovered_by_another(running, alice, 
         "victim", concurrency=1, BATON_QUEUE="victims-" + os.environ["BATON_QUEUE"],
         BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}",
     ).start()
-    from runs.tasks import start_run
+    from runs.worker.tasks import start_run
 
     monkeypatch.setattr(
         services, "_send_start",
@@ -131,7 +132,7 @@ def test_two_parents_finishing_at_once_release_their_child_once(running, alice, 
         # Hold the run back from workers: claim both parents here, as two workers would.
         Run.objects.filter(pk=run.pk).update(status=engine.RUNNING)
         NodeRun.objects.filter(run=run, node_id__in=["a", "b"]).update(status=engine.QUEUED)
-        tickets = [scheduler.claim(NodeRun.objects.get(run=run, node_id=n).pk, f"test:{n}") for n in "ab"]
+        tickets = [leases.claim(NodeRun.objects.get(run=run, node_id=n).pk, f"test:{n}") for n in "ab"]
         assert all(tickets)
         barrier = threading.Barrier(2)
         errors = []
@@ -139,9 +140,9 @@ def test_two_parents_finishing_at_once_release_their_child_once(running, alice, 
         def finish(ticket):
             try:
                 barrier.wait(5)
-                from runs.outcomes import Succeeded
+                from runs.core.outcomes import Succeeded
 
-                scheduler.complete(ticket, Succeeded(ticket.node_id), continue_with=False)
+                leases.complete(ticket, Succeeded(ticket.node_id), continue_with=False)
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)
             finally:
@@ -170,14 +171,17 @@ def test_the_sweeper_restarts_a_run_whose_start_was_lost(running, alice, monkeyp
 
 
 def test_the_sweeper_resends_a_queued_node_whose_task_was_lost(running, alice, http_server, monkeypatch):
-    from runs import tasks
+    from runs import effects
 
     monkeypatch.setattr(services, "_send_start", lambda run_id: None)
     flow = make_flow(alice, graph([node("call", "http", url=http_server.url + "/json")], []))
     run = start(flow, alice)
     # Start it here, dropping the node's task on the floor as a broker failure would.
-    monkeypatch.setattr(tasks.execute_node, "apply_async", lambda *a, **k: None)
-    scheduler.begin_run(str(run.id))
+    send = effects._send_task
+    monkeypatch.setattr(
+        effects, "_send_task", lambda task: None if task.name == effects.EXECUTE_NODE else send(task)
+    )
+    transitions.begin_run(str(run.id))
     call = NodeRun.objects.get(run=run, node_id="call")
     assert call.status == engine.QUEUED
     NodeRun.objects.filter(pk=call.pk).update(queued_at=timezone.now() - timedelta(minutes=5))

@@ -13,7 +13,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Team
-from runs import engine, limits
+from runs import limits
+from runs.core import engine
 from runs.models import CallbackDelivery, Run, RunRequest
 from runs.services import do_start_run
 from tests.conftest import api_client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runs import engine
+from runs.core import engine
 from runs.models import NodeRun
 from tests.helpers import chain_graph, edge, graph, make_flow, node, nodes_of, start, wait_for_run
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from accounts.models import ApiKey
-from runs import engine
+from runs.core import engine
 from runs.models import NodeRun, Run
 from tests.helpers import edge, graph, make_flow, node, start, wait_for_node, wait_for_run
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from flows.models import FlowVersion
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.helpers import edge, graph, make_flow, node, wait_for_run
 from tests.services import Beat

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.conftest import api_client
 from tests.helpers import edge, graph, make_flow, node, start, wait_for_run

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.nodes.base import Arrival
-from runs import engine
-from runs.engine import PENDING, SKIPPED, Edge, Plan, PlanNode
+from runs.core import engine
+from runs.core.engine import PENDING, SKIPPED, Edge, Plan, PlanNode
 
 @dataclass
 class State:
@@ -206,7 +206,7 @@ def test_it_says_why_a_node_is_not_running():
 
 
 def test_the_engine_imports_neither_django_nor_celery():
-    code = "import sys, runs.engine; print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery')))"
+    code = "import sys, runs.core.engine; print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey
 from flows.models import Flow, FlowVersion
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.conftest import api_client
 from tests.helpers import edge, graph, make_flow, node

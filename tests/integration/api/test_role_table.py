@@ -24,7 +24,7 @@ from accounts.services import do_create_team
 from knowledge.models import Document, KnowledgeBase
 from knowledge.services import do_add_document, do_create_knowledge_base
 from flows.models import FlowVersion
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.conftest import join, make_user
 from tests.helpers import edge, graph, make_flow, node

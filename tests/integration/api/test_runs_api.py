@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import ApiKey
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.conftest import api_client, join
 from tests.helpers import edge, graph, make_flow, node, nodes_of, wait_for_node, wait_for_run

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, Membership, Team
 from accounts.services import do_create_team
 from flows.models import Flow
-from runs import engine
+from runs.core import engine
 from runs.models import Run
 from tests.conftest import api_client, join, make_user
 from tests.helpers import edge, graph, make_flow, node
@@ -122,7 +122,7 @@ def test_when_two_owners_demote_each_other_at_once_one_stays_owner(transactional
     from django.db import connection
 
     from accounts.services import do_change_role
-    from orchestrator_site.errors import Conflict
+    from orchestrator_site.problems import Conflict
 
     alice, bob = make_user("alice"), make_user("bob")
     acme = do_create_team(alice, "Acme")

@@ -1,88 +1,44 @@
 """The run websocket: a snapshot on connect, then the run's events in `seq` order.
 
-Events of one run are committed by several worker processes and can reach us out of
-order, or (rarely, while Redis reconnects) not at all. We hold back an event until the
-ones before it have come, and if a gap does not fill within a moment we send a fresh
-snapshot instead, so the client's picture is always whole.
+The snapshot is runs.render's; events are put in order by a SeqBuffer, and a gap that does
+not fill brings a fresh snapshot (runs.live.sequence); access is asked again while the
+socket stays open (runs.live.access).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
 
-from accounts.access import Access
 from accounts.api_keys import api_key_group
-from accounts.models import ApiKey
-from accounts.roles import Capability
 
-from .events import run_group
-from .models import Run
-from .serializers import RunDetailSerializer
-from .services import run_snapshot
-
-CLOSE_NOT_SIGNED_IN = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-GAP_WAIT_SECONDS = 0.5
+from ..effects import run_group
+from ..render import render_run
+from .access import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_NOT_SIGNED_IN, lost_access, may_watch
+from .sequence import GAP_WAIT_SECONDS, SeqBuffer
 
 log = logging.getLogger(__name__)
 
 
-def may_watch(user, key, run_id) -> bool | None:
-    """True if allowed, None if the run does not exist for them, False if forbidden."""
-    run = Run.objects.filter(pk=run_id).values("team_id", "flow_id").first()
-    if run is None:
+def snapshot_event(run_id: Any) -> dict[str, Any] | None:
+    """The run and every node's state as one event, with the `seq` it stands at."""
+    data = render_run(run_id)
+    if data is None:
         return None
-    access = Access(user=user, key=key)
-    try:
-        access.check_flow_object(run["team_id"], run["flow_id"], Capability.RUNS_READ, what="run")
-    except Http404:
-        return None
-    except PermissionDenied:
-        return False
-    return True
-
-
-def lost_access(user_id: int, key_id: int | None, run_id) -> int | None:
-    """The close code for a stream whose access went since it opened (a revoked or expired
-    key, a deactivated user, a lost membership), or None while it may still watch. The
-    websocket and the SSE stream both ask this."""
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    key = None
-    if key_id is not None:
-        key = ApiKey.objects.usable().filter(pk=key_id).first()
-    if user is None or (key_id is not None and key is None):
-        return CLOSE_NOT_SIGNED_IN
-    allowed = may_watch(user, key, run_id)
-    if allowed:
-        return None
-    return CLOSE_NOT_FOUND if allowed is None else CLOSE_FORBIDDEN
-
-
-def snapshot_event(run_id) -> dict[str, Any] | None:
-    snapshot = run_snapshot(run_id)
-    if snapshot is None:
-        return None
-    run, nodes = snapshot
-    data = RunDetailSerializer(run, context={"nodes": nodes}).data
-    return {"type": "run.snapshot", "seq": run.event_seq, "run": data}
+    return {"type": "run.snapshot", "seq": data["seq"], "run": data}
 
 
 class RunConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.run_id = str(self.scope["url_route"]["kwargs"]["run_id"])
         self.group = run_group(self.run_id)
-        self.last_seq = 0
-        self.held: dict[int, dict] = {}
+        self.buffer = SeqBuffer()
         self.gap_timer: asyncio.Task | None = None
         self.joined = False
         self.key_group: str | None = None
@@ -156,29 +112,28 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if event is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.last_seq = event["seq"]
-        self.held = {seq: e for seq, e in self.held.items() if seq > self.last_seq}
+        self.buffer.restart_at(event["seq"])
         await self.send_json(event)
         await self.release_in_order()
 
     async def run_events(self, message: dict) -> None:
-        for event in message["events"]:
-            if event["seq"] > self.last_seq:
-                self.held[event["seq"]] = event
+        self.buffer.add(message["events"])
         await self.release_in_order()
 
     async def release_in_order(self) -> None:
-        while self.last_seq + 1 in self.held:
-            self.last_seq += 1
-            await self.send_json(self.held.pop(self.last_seq))
-        if self.held and self.gap_timer is None:
+        for event in self.buffer.release():
+            await self.send_json(event)
+        if self.buffer.held and self.gap_timer is None:
             self.gap_timer = asyncio.ensure_future(self.close_gap())
 
     async def close_gap(self) -> None:
+        """While events are held back, wait for the gap to fill; one that stays open past
+        GAP_WAIT_SECONDS is covered by a fresh snapshot."""
         try:
-            await asyncio.sleep(GAP_WAIT_SECONDS)
-            self.gap_timer = None
-            if self.held and self.last_seq + 1 not in self.held:
-                await self.send_snapshot()
+            while self.buffer.held:
+                opened = self.buffer.gap_since or time.monotonic()
+                await asyncio.sleep(max(0.0, GAP_WAIT_SECONDS - (time.monotonic() - opened)))
+                if self.buffer.gap_overdue():
+                    await self.send_snapshot()
         finally:
             self.gap_timer = None

@@ -1,5 +1,6 @@
 """What every worker process does besides running tasks: sweep for lost and due work, and
-say it is alive (the health check looks for these heartbeats)."""
+say it is alive (the health check looks for these heartbeats). orchestrator_site.celery
+adds this step by name, so only workers import it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,9 @@ from celery import bootsteps
 from django.conf import settings
 from django.db import close_old_connections
 
+from ..heartbeats import HEARTBEAT_TTL_SECONDS, heartbeat_key
+
 log = logging.getLogger(__name__)
-
-HEARTBEAT_TTL_SECONDS = 15
-
-
-def heartbeat_key(name: str) -> str:
-    return f"{settings.BATON_CHANNEL_PREFIX}:worker:{name}"
 
 
 class MaintenanceStep(bootsteps.StartStopStep):
@@ -27,6 +24,7 @@ class MaintenanceStep(bootsteps.StartStopStep):
         self.tref = None
         self.redis = None
         self.name = getattr(worker, "hostname", None) or socket.gethostname()
+        install_process_hooks()
 
     def start(self, worker) -> None:
         self.tref = worker.timer.call_repeatedly(

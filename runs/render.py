@@ -1,50 +1,17 @@
-from drf_spectacular.utils import extend_schema_field
+"""A run as JSON, the one way: the API's answers, the live snapshot (websocket and SSE),
+and callbacks' bodies all come from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, transaction
 from rest_framework import serializers
 
-from . import engine
+from .core import engine
 from .models import NodeRun, Run
-
-
-@extend_schema_field(
-    {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["draft"]}]}
-)
-class VersionChoiceField(serializers.Field):
-    """A published version's number, or "draft"."""
-
-    default_error_messages = {"invalid": "must be a version number or 'draft'"}
-
-    def to_internal_value(self, data):
-        if data == "draft":
-            return data
-        if isinstance(data, bool) or not isinstance(data, int) or not 1 <= data <= 2**31 - 1:
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value):
-        return value
-
-
-class StartRunSerializer(serializers.Serializer):
-    inputs = serializers.JSONField(required=False, help_text="A JSON object of inputs")
-    graph = serializers.JSONField(
-        required=False, help_text="Run this draft graph instead of the saved one (editors)"
-    )
-    version = VersionChoiceField(
-        required=False,
-        help_text="The published version to run, or 'draft' for the saved draft. Default: "
-        "with an API key the latest published version (the draft while none is published); "
-        "in the editor (a signed-in session) the draft",
-    )
-    callback_url = serializers.CharField(
-        required=False,
-        max_length=2000,
-        help_text="When the run ends, Baton POSTs the run here, signed with X-Baton-Signature",
-    )
-
-
-class ResumeSerializer(serializers.Serializer):
-    approved = serializers.BooleanField(required=False)
-    comment = serializers.CharField(required=False, allow_blank=True)
+from .plans import plan_for
 
 
 class NodeRunSerializer(serializers.ModelSerializer):
@@ -127,8 +94,6 @@ class RunDetailSerializer(RunSerializer):
         return ChildRunSerializer(children, many=True).data
 
     def get_nodes(self, run) -> list[dict]:
-        from .scheduler import plan_for
-
         nodes = self.context.get("nodes")
         if nodes is None:
             nodes = list(run.node_runs.order_by("id"))
@@ -136,3 +101,27 @@ class RunDetailSerializer(RunSerializer):
         statuses = {node.node_id: node.status for node in nodes}
         context = {"plan": plan, "statuses": statuses, "held": self.get_waiting_for_slot(run)}
         return NodeRunSerializer(nodes, many=True, context=context).data
+
+
+def run_snapshot(run_id: Any) -> tuple[Run, list[NodeRun]] | None:
+    """The run and its nodes as of one instant, with the `seq` of that instant."""
+    # Inside someone else's transaction the isolation level is theirs to choose.
+    nested = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not nested:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        run = Run.objects.select_related("created_by", "version").filter(pk=run_id).first()
+        if run is None:
+            return None
+        nodes = list(NodeRun.objects.filter(run_id=run_id).order_by("id"))
+    return run, nodes
+
+
+def render_run(run_id: Any) -> dict[str, Any] | None:
+    """The run with every node's state, as GET /api/runs/<id>/ answers it; None if gone."""
+    snapshot = run_snapshot(run_id)
+    if snapshot is None:
+        return None
+    run, nodes = snapshot
+    return dict(RunDetailSerializer(run, context={"nodes": nodes}).data)

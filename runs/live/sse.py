@@ -28,15 +28,17 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from . import engine
 from accounts.api_keys import api_key_group
 
-from .events import run_group
-from .models import NodeRun, Run
+from ..core import engine
+from ..effects import run_group
+from ..models import NodeRun, Run
+from .access import lost_access
+from .consumer import snapshot_event
+from .sequence import GAP_WAIT_SECONDS, SeqBuffer
 
 log = logging.getLogger(__name__)
 
-GAP_WAIT_SECONDS = 0.5
 END_GRACE_SECONDS = 10.0
 RETRY_MILLISECONDS = 2000
 
@@ -44,12 +46,6 @@ RETRY_MILLISECONDS = 2000
 def format_event(event: dict[str, Any]) -> bytes:
     data = json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
     return f"id: {event['seq']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
-
-
-def _snapshot(run_id: str) -> dict[str, Any] | None:
-    from .consumers import snapshot_event
-
-    return snapshot_event(run_id)
 
 
 def _current_seq(run_id: str) -> int | None:
@@ -61,12 +57,6 @@ def _nodes_settled(run_id: str) -> bool:
     `cancelled` when their worker notices)."""
     live = NodeRun.objects.filter(run_id=run_id, status__in=[engine.QUEUED, engine.RUNNING])
     return not live.exists()
-
-
-def _lost_access(user_id: int, key_id: int | None, run_id: str) -> bool:
-    from .consumers import lost_access
-
-    return lost_access(user_id, key_id, run_id) is not None
 
 
 def _ends_run(event: dict[str, Any]) -> bool:
@@ -83,8 +73,7 @@ class RunEventStream:
         self.last_event_id = last_event_id
         self.user_id = user_id
         self.key_id = key_id
-        self.last_seq = 0
-        self.held: dict[int, dict[str, Any]] = {}
+        self.buffer = SeqBuffer()
         self.ended_at: float | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -102,10 +91,10 @@ class RunEventStream:
             await layer.group_add(key_group, channel)
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
-            snapshot = await sync_to_async(_snapshot)(self.run_id)
+            snapshot = await sync_to_async(snapshot_event)(self.run_id)
             if snapshot is None:
                 return
-            self.last_seq = snapshot["seq"]
+            self.buffer.restart_at(snapshot["seq"])
             if self.last_event_id != snapshot["seq"]:
                 yield format_event(snapshot)
             if _ends_run(snapshot) and await self._settled():
@@ -131,18 +120,17 @@ class RunEventStream:
         recheck_every = settings.BATON_WS_ACCESS_CHECK_SECONDS
         last_sent = time.monotonic()
         next_access_check = last_sent + recheck_every
-        gap_since: float | None = None
         while True:
             now = time.monotonic()
             if now >= next_access_check:
                 # Roles change and keys expire while a stream stays open (the websocket
                 # asks the same question as often).
-                if await sync_to_async(_lost_access)(self.user_id, self.key_id, self.run_id):
+                if await sync_to_async(lost_access)(self.user_id, self.key_id, self.run_id):
                     return
                 next_access_check = now + recheck_every
             wait = min(keepalive - (now - last_sent), next_access_check - now)
-            if gap_since is not None:
-                wait = min(wait, GAP_WAIT_SECONDS - (now - gap_since))
+            if self.buffer.gap_since is not None:
+                wait = min(wait, GAP_WAIT_SECONDS - (now - self.buffer.gap_since))
             if self.ended_at is not None:
                 wait = min(wait, END_GRACE_SECONDS - (now - self.ended_at), 1.0)
             try:
@@ -153,43 +141,35 @@ class RunEventStream:
             if message is not None and message.get("type") == "api.key.revoked":
                 return
             if message is not None:
-                for event in message.get("events", []):
-                    if event["seq"] > self.last_seq:
-                        self.held[event["seq"]] = event
-            sent_any = False
-            while self.last_seq + 1 in self.held:
-                event = self.held.pop(self.last_seq + 1)
-                self.last_seq = event["seq"]
+                self.buffer.add(message.get("events", []))
+            released = self.buffer.release()
+            for event in released:
                 yield format_event(event)
-                sent_any = True
                 if _ends_run(event) and self.ended_at is None:
                     self.ended_at = now
-            if sent_any:
+            if released:
                 last_sent = now
-            gap_since = (gap_since or now) if self.held else None
-            resync = gap_since is not None and now - gap_since >= GAP_WAIT_SECONDS
-            if not sent_any and now - last_sent >= keepalive:
+            resync = self.buffer.gap_overdue(now)
+            if not released and now - last_sent >= keepalive:
                 # Quiet for a while: did we miss anything?
                 current = await sync_to_async(_current_seq)(self.run_id)
                 if current is None:
                     return
-                if current > self.last_seq:
+                if current > self.buffer.last_seq:
                     resync = True
                 else:
                     yield b": keepalive\n\n"
                     last_sent = now
-            if self.ended_at is not None and not self.held:
+            if self.ended_at is not None and not self.buffer.held:
                 if await self._settled():
                     return
                 if now - self.ended_at >= END_GRACE_SECONDS:
                     resync = True
             if resync:
-                snapshot = await sync_to_async(_snapshot)(self.run_id)
+                snapshot = await sync_to_async(snapshot_event)(self.run_id)
                 if snapshot is None:
                     return
-                self.last_seq = snapshot["seq"]
-                self.held = {s: e for s, e in self.held.items() if s > self.last_seq}
-                gap_since = None
+                self.buffer.restart_at(snapshot["seq"])
                 last_sent = now
                 yield format_event(snapshot)
                 if _ends_run(snapshot):

@@ -1,7 +1,7 @@
 """Readiness, skips and outcomes of a run, in plain Python.
 
 This module knows nothing of Django or Celery, so the rules of scheduling are unit-tested
-in milliseconds. The database side (runs.scheduler) keeps, on each node run, the count of
+in milliseconds. The database side (runs.transitions) keeps, on each node run, the count of
 inbound edges whose source has not finished (`blockers`) and of those that delivered a
 value (`live_inputs`); the functions here move those counts as nodes finish and say which
 nodes are then ready to run and which are skipped.

@@ -1,6 +1,6 @@
 import uuid
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,17 +12,15 @@ from rest_framework.views import APIView
 
 from accounts.access import access_for
 from accounts.roles import Capability
-from flows.views import get_flow, query_int
+from flows.models import Flow
+from orchestrator_site.params import query_bool, query_int
 
-from . import callbacks, engine, services
-from .models import Run
-from .serializers import (
-    ResumeSerializer,
-    RunDetailSerializer,
-    RunSerializer,
-    StartRunSerializer,
-)
-from .sse import RunEventStream
+from .. import callbacks, services
+from ..core import engine
+from ..live.sse import RunEventStream
+from ..models import Run
+from ..render import RunDetailSerializer, RunSerializer, render_run
+from .serializers import ResumeSerializer, StartRunSerializer
 
 
 def visible_runs(request):
@@ -30,17 +28,16 @@ def visible_runs(request):
 
 
 def get_run(request, pk, capability: str) -> Run:
-    run = Run.objects.select_related("created_by", "version").filter(pk=pk).first()
-    if run is None:
-        raise Http404("no such run")
-    access_for(request).check_flow_object(run.team_id, run.flow_id, capability, what="run")
-    return run
+    runs = Run.objects.select_related("created_by", "version")
+    return access_for(request).fetch(runs, pk, capability, what="run", flow_field="flow_id")
+
+
+def get_flow(request, pk: int, capability: str) -> Flow:
+    return access_for(request).fetch(Flow.objects.all(), pk, capability, what="flow", flow_field="id")
 
 
 def run_detail(run: Run) -> dict:
-    snapshot = services.run_snapshot(run.pk)
-    run, nodes = snapshot
-    return RunDetailSerializer(run, context={"nodes": nodes}).data
+    return render_run(run.pk) or {}
 
 
 @extend_schema(
@@ -72,10 +69,7 @@ class RunListView(generics.ListAPIView):
                 runs = runs.filter(parent_run_id=uuid.UUID(parent))
             except ValueError:
                 raise ValidationError({"parent": f"must be a run id, not {parent!r}"}) from None
-        top_level = self.request.query_params.get("top_level", "").lower()
-        if top_level not in ("", "true", "false", "1", "0"):
-            raise ValidationError({"top_level": "must be true or false"})
-        if top_level in ("true", "1"):
+        if query_bool(self.request, "top_level"):
             runs = runs.filter(parent_run__isnull=True)
         return runs.order_by("-created_at")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .consumers import RunConsumer
+from .consumer import RunConsumer
 
 websocket_urlpatterns = [
     path("ws/runs/<uuid:run_id>/", RunConsumer.as_asgi()),

@@ -1,0 +1,113 @@
+"""Running a queued node in a worker: claim it, run it while keeping its lease, complete it,
+and go on with a successor it made ready while the continuation budget lasts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from .. import leases
+from ..core import engine
+from ..execution import Ticket, execute
+from ..interrupts import interrupt_main
+from ..models import Run
+
+log = logging.getLogger(__name__)
+
+
+def work_on(node_pk: int) -> None:
+    """The body of the execute_node task."""
+    owner = leases.lease_owner()
+    ticket = leases.claim(node_pk, owner)
+    started = time.monotonic()
+    while ticket is not None:
+        watch = keeper.watch(ticket)
+        try:
+            outcome = execute(ticket, cancelled=watch.cancelled.is_set)
+        finally:
+            keeper.unwatch(watch)
+        within_budget = time.monotonic() - started < settings.BATON_CONTINUATION_SECONDS
+        ticket = leases.complete(ticket, outcome, continue_with=within_budget)
+
+
+@dataclass
+class Watch:
+    """A node this process is running: its lease to renew, and whether its run went away."""
+
+    ticket: Ticket
+    thread: int = field(default_factory=threading.get_ident)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    renewed_at: float = 0.0
+
+
+class LeaseKeeper:
+    """A thread per worker process: renews the leases of the nodes this process runs, and
+    tells each when its run is cancelled or failed elsewhere (and interrupts it when it runs
+    on the main thread, where a blocking call can be broken)."""
+
+    POLL_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watches: dict[int, Watch] = {}
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def watch(self, ticket: Ticket) -> Watch:
+        watch = Watch(ticket, renewed_at=time.monotonic())
+        with self._lock:
+            self._watches[id(watch)] = watch
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._loop, name="baton-lease", daemon=True)
+                self._thread.start()
+        return watch
+
+    def unwatch(self, watch: Watch) -> None:
+        with self._lock:
+            self._watches.pop(id(watch), None)
+
+    def _loop(self) -> None:
+        renew_every = max(1.0, settings.BATON_LEASE_SECONDS / 3)
+        while True:
+            time.sleep(self.POLL_SECONDS)
+            with self._lock:
+                watches = list(self._watches.values())
+            if not watches:
+                continue
+            try:
+                self._look_after(watches, renew_every)
+            except Exception as exc:  # noqa: BLE001 - keep the heartbeat alive
+                log.warning("lease heartbeat failed: %s", exc)
+                close_old_connections()
+
+    def _look_after(self, watches: list[Watch], renew_every: float) -> None:
+        now = time.monotonic()
+        for watch in watches:
+            if now - watch.renewed_at >= renew_every:
+                leases.extend_lease(watch.ticket.node_pk, watch.ticket.lease_owner)
+                watch.renewed_at = now
+        run_ids = {watch.ticket.run_id for watch in watches}
+        statuses = dict(Run.objects.filter(pk__in=run_ids).values_list("pk", "status"))
+        for watch in watches:
+            status = statuses.get(_uuid(watch.ticket.run_id))
+            if status in engine.ACTIVE_RUN_STATUSES or watch.cancelled.is_set():
+                continue
+            watch.cancelled.set()
+            if watch.thread == threading.main_thread().ident:
+                interrupt_main("cancelled")
+
+
+def _uuid(run_id: str):
+    import uuid
+
+    return uuid.UUID(run_id)
+
+
+keeper = LeaseKeeper()

@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test bench web worker beat install editor editor-deps check-python clean
+.PHONY: run test bench web worker beat install editor editor-deps api-types check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Baton needs Python 3.11 or newer (found %s); set PYTHON=python3.12 or similar" % sys.version.split()[0])'
@@ -30,6 +30,14 @@ editor-deps: $(if $(wildcard frontend/package.json),frontend/node_modules/.insta
 
 editor: editor-deps
 	@if [ -f frontend/package.json ]; then cd frontend && npm run --silent build; fi
+
+# The editor's API types: the OpenAPI schema the backend serves, made offline (no server, no
+# database) into a temp file, then frontend/src/api/openapi.json and schema.d.ts from it. Run
+# after changing a serializer or a view, and commit both; `npm test` fails while they disagree.
+api-types: install editor-deps
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  BATON_DATA_DIR="$$tmp" $(PY) manage.py spectacular --format openapi-json --file "$$tmp/openapi.json" && \
+	  cd frontend && npm run --silent api-types -- "$$tmp/openapi.json"
 
 run: install editor
 	$(PY) -m orchestrator_site.local

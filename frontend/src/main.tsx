@@ -2,8 +2,9 @@ import { StrictMode, Suspense, type ComponentType, type ReactNode } from 'react'
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import '@xyflow/react/dist/style.css';
-import './styles/app.css';
-import './styles/workspace.css';
+// Global styles first: components' own stylesheets (imported by them) come after and refine them.
+import './styles/global.css';
+import './styles/controls.css';
 import { startBoot } from './boot/start';
 import { Layout } from './components/Layout';
 import { FlowsPage } from './pages/FlowsPage';

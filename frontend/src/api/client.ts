@@ -1,5 +1,12 @@
 // The typed HTTP client every endpoint function goes through.
 //
+// The convention of src/api/: one small module per endpoint group, named after it
+// (flows.ts for /api/flows/..., runs.ts, teams.ts, members.ts, apiKeys.ts, ...). Each exports
+// plain functions, one per call (`getFlow`, `saveFlow`...), that go through `request` or
+// `requestAll` here, and a `useX` hook built on `useRequest` for what a page reads
+// (`useFlows`). Shapes come from types.ts (named over the generated schema.d.ts). Pages and
+// components call these functions and hooks, never fetch.
+//
 // Session cookie auth: `credentials: 'same-origin'`, and unsafe methods carry
 // `X-CSRFToken` from the `csrftoken` cookie. An answer that says "not signed in"
 // sends the browser to Django's /login page with `next` set to where we are.

@@ -1,21 +1,203 @@
-// The shapes the backend sends and accepts (docs/api-shapes.md).
+// The shapes the backend sends and accepts, by the names the code uses.
+//
+// Most are aliases over `schema.d.ts`, which is generated from the backend's OpenAPI schema
+// (`npm run api-types`; `npm test` fails while it is stale). Two adjustments, both here:
+// - An answer carries every field its serializer has, but the schema marks fields the
+//   client may leave out *when writing* as optional in the answers too: `Answer<>` makes
+//   them required again.
+// - JSON fields (a flow's graph, a run's inputs and error...) are open objects in the
+//   schema (`unknown`): their shapes are given below by hand, from docs/api-shapes.md.
+// Shapes with no schema counterpart at all (the graph, a run's node states, websocket
+// events, the pagination envelope) are written by hand at the end, each saying why.
+import type { components } from './schema';
 
-export type Role = 'owner' | 'editor' | 'runner' | 'viewer';
+type Schemas = components['schemas'];
 
-export interface Team {
-  id: number;
+/**
+ * An answer of the API: every field present (see above). `readOnly` in the schema means
+ * "set by the server", not "immutable here": the stores update answers they hold.
+ */
+type Answer<T> = { -readonly [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/** `T` with some fields' types replaced (the JSON fields the schema leaves open). */
+type With<T, Fields> = Omit<T, keyof Fields> & Fields;
+
+// ---- Session, teams, members -------------------------------------------------
+
+export type Role = Schemas['RoleEnum'];
+export type ApiScope = Schemas['ScopesEnum'];
+
+/** A team of /api/me/ and /api/teams/: your role there, what it lets you do, and the key scopes it allows. */
+export type Team = With<
+  Answer<Schemas['Team']>,
+  {
+    /** Your role (the schema types it as text; /api/me/ lists only teams you are in). */
+    role: Role;
+    /** In the API's order, the scopes an API key you make here may carry. */
+    key_scopes: ApiScope[];
+  }
+>;
+
+export type Me = With<Answer<Schemas['Me']>, { teams: Team[] }>;
+
+export type TeamSummary = Team;
+
+export type TeamDetail = With<Answer<Schemas['TeamDetail']>, { role: Role; key_scopes: ApiScope[] }>;
+
+export type Member = Answer<Schemas['Member']>;
+
+// ---- Node types ---------------------------------------------------------------
+
+export type JsonSchema = Record<string, unknown>;
+
+export type InputHandle = Schemas['Handle'];
+export type OutputHandle = Pick<Schemas['Handle'], 'name' | 'label'>;
+
+/** Outputs named by a config list (a router's categories); the catalog's JSON, not in the schema. */
+export interface DynamicOutputs {
+  from: string;
+  key: string;
+  extra?: string[];
+}
+
+export type NodeType = With<
+  Schemas['NodeType'],
+  {
+    /** Outputs carry a name and a label; `many` and `required` mean something for inputs only. */
+    outputs: OutputHandle[];
+    dynamic_outputs?: DynamicOutputs | null;
+    config_schema?: JsonSchema;
+    config_defaults?: Record<string, unknown>;
+    /** None for node types without run settings (sticky notes). */
+    settings_schema?: JsonSchema;
+  }
+>;
+
+// ---- Flows ----------------------------------------------------------------------
+
+/** A flow as lists give it: without its graph. */
+export type FlowSummary = Answer<Schemas['FlowList']>;
+
+export type Flow = With<Answer<Schemas['Flow']>, { graph: Graph }>;
+
+export type NewFlow = With<Schemas['FlowRequest'], { graph?: Graph }>;
+
+export type GraphProblem = Schemas['GraphError'];
+export type ValidationResult = Schemas['ValidationResult'];
+
+/** What export writes and import reads (a file, not an API shape). */
+export interface FlowFile {
   name: string;
-  role: Role;
-  personal: boolean;
+  description?: string;
+  graph: Graph;
 }
 
-export interface Me {
-  id: number;
-  username: string;
-  teams: Team[];
+// ---- Versions -------------------------------------------------------------------
+
+export type FlowVersionSummary = Answer<Schemas['FlowVersionList']>;
+export type FlowVersion = With<Answer<Schemas['FlowVersion']>, { graph: Graph }>;
+
+/** A side of a comparison: a version number, or the saved draft (a URL part). */
+export type VersionRef = number | 'draft';
+
+export type DiffSide = Schemas['DiffSide'];
+
+export type ItemChange<T> = With<
+  Schemas['Change'],
+  {
+    /** Dotted names of what differs: `type`, `data.config`, `data.label`, ... */
+    fields: string[];
+    before: T;
+    after: T;
+  }
+>;
+
+export type GraphDiff = With<
+  Schemas['GraphDiff'],
+  {
+    nodes: With<Schemas['NodesDiff'], { added: GraphNode[]; removed: GraphNode[]; changed: ItemChange<GraphNode>[] }>;
+    edges: With<Schemas['EdgesDiff'], { added: GraphEdge[]; removed: GraphEdge[]; changed: ItemChange<GraphEdge>[] }>;
+  }
+>;
+
+// ---- Runs -------------------------------------------------------------------------
+
+export type RunStatus = Schemas['RunStatusEnum'];
+
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** The JSON fields of a run, open objects in the schema. */
+interface RunJson {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  error: RunError | null;
+  usage: Usage | null;
 }
 
-// ---- Graph -----------------------------------------------------------------
+/** A run as lists give it. */
+export type RunSummary = With<Answer<Schemas['Run']>, RunJson> & {
+  /** Runs its nodes started (only on GET /api/runs/<id>/ and snapshots). */
+  children?: ChildRun[];
+};
+
+/** A run with its graph and every node's state (GET /api/runs/<id>/, snapshots). */
+export type Run = With<
+  Answer<Schemas['RunDetail']>,
+  RunJson & { graph: Graph; nodes: NodeRun[]; children?: ChildRun[] }
+>;
+
+// ---- Keys, triggers, schedules, credentials, knowledge ------------------------------
+
+export const API_SCOPES: readonly ApiScope[] = ['flows:read', 'runs:write', 'flows:write'];
+
+export type ApiKeyState = 'active' | 'expired' | 'revoked';
+
+export type ApiKey = With<Answer<Schemas['ApiKey']>, { state: ApiKeyState }>;
+/** The answer to the POST that made the key: `key`, the secret, is in it and nowhere else. */
+export type NewApiKey = With<Answer<Schemas['NewApiKey']>, { state: ApiKeyState }>;
+export type NewApiKeyRequest = Schemas['ApiKeyCreateRequest'];
+export type ApiKeyPatch = Schemas['PatchedApiKeyUpdateRequest'];
+
+export type TriggerUrl = With<Answer<Schemas['Trigger']>, { state: 'active' | 'revoked' }>;
+/** The answer to the POST that made it: the secret `token` and `url`, shown this once. */
+export type NewTriggerUrl = With<Answer<Schemas['NewTrigger']>, { state: 'active' | 'revoked' }>;
+
+export type Schedule = With<Answer<Schemas['Schedule']>, { inputs: Record<string, unknown> }>;
+export type ScheduleInput = With<Schemas['PatchedScheduleRequest'], { inputs?: Record<string, unknown> }>;
+
+export type CredentialProvider = Schemas['ProviderEnum'];
+export type CredentialField = 'api_key' | 'base_url';
+
+export type Credential = With<
+  Answer<Schemas['Credential']>,
+  {
+    /** Which data fields are set; their values are never answered. */
+    fields: CredentialField[];
+  }
+>;
+
+/** Values to store; on PATCH null removes a field and a field left out stays. */
+export type CredentialData = Partial<Record<CredentialField, string | null>>;
+
+export type NewCredential = With<Schemas['CredentialRequest'], { team: number; data: CredentialData }>;
+export type CredentialPatch = With<Schemas['PatchedCredentialRequest'], { data?: CredentialData }>;
+
+/** A knowledge base's embedding setting (a JSON field). */
+export interface KnowledgeBaseEmbedding {
+  credential: number;
+  model: string;
+}
+
+export type KnowledgeBase = With<Answer<Schemas['KnowledgeBase']>, { embedding: KnowledgeBaseEmbedding | null }>;
+export type NewKnowledgeBase = With<Schemas['KnowledgeBaseRequest'], { team: number; embedding: KnowledgeBaseEmbedding | null }>;
+
+export type DocumentStatus = Schemas['DocumentStatusEnum'];
+export type KnowledgeDocument = Answer<Schemas['Document']>;
+
+// ---- Written by hand: no schema counterpart ----------------------------------------
+
+// The graph is a JSON field (`graph: {}` in the schema); its shape is docs/api-shapes.md,
+// checked on the server by flows/graph validation.
 
 export type OnError = 'fail' | 'continue' | 'route';
 
@@ -57,93 +239,7 @@ export interface Graph {
   edges: GraphEdge[];
 }
 
-// ---- Node types ------------------------------------------------------------
-
-export interface InputHandle {
-  name: string;
-  label?: string;
-  many?: boolean;
-  required?: boolean;
-}
-
-export interface OutputHandle {
-  name: string;
-  label?: string;
-}
-
-export interface DynamicOutputs {
-  from: string;
-  key: string;
-  extra?: string[];
-}
-
-export type JsonSchema = Record<string, unknown>;
-
-export interface NodeType {
-  type: string;
-  version?: number;
-  label: string;
-  category: string;
-  description?: string;
-  execution?: 'inline' | 'queued';
-  executable: boolean;
-  inputs: InputHandle[];
-  outputs: OutputHandle[];
-  dynamic_outputs?: DynamicOutputs | null;
-  config_schema?: JsonSchema;
-  config_defaults?: Record<string, unknown>;
-  settings_schema?: JsonSchema;
-}
-
-// ---- Flows -----------------------------------------------------------------
-
-export interface FlowSummary {
-  id: number;
-  team: number;
-  name: string;
-  description: string;
-  revision: number;
-  node_count?: number;
-  /** The number of the newest published version; null while none is. */
-  latest_version?: number | null;
-  created_by?: string | null;
-  updated_by?: string | null;
-  created_at?: string;
-  updated_at?: string;
-}
-
-export interface Flow extends FlowSummary {
-  graph: Graph;
-}
-
-/** What export writes and import reads. */
-export interface FlowFile {
-  name: string;
-  description?: string;
-  graph: Graph;
-}
-
-export interface GraphProblem {
-  node_id?: string;
-  edge_id?: string;
-  message: string;
-}
-
-export interface ValidationResult {
-  valid: boolean;
-  errors: GraphProblem[];
-}
-
-export interface Page<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
-
-// ---- Runs ------------------------------------------------------------------
-
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+// A run's node states, errors and usage are JSON the schema leaves open (`nodes: object[]`).
 
 export type NodeStatus =
   | 'pending'
@@ -155,13 +251,17 @@ export type NodeStatus =
   | 'cancelled'
   | 'waiting';
 
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
-
 export interface RunError {
   message: string;
   node_id?: string;
   type?: string;
   [key: string]: unknown;
+}
+
+export interface Usage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cost_usd?: number;
 }
 
 export interface NodeRun {
@@ -183,12 +283,6 @@ export interface NodeRun {
   details?: Record<string, unknown> | null;
 }
 
-export interface Usage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cost_usd?: number;
-}
-
 /** A run started by a node of another run (a sub-flow, a map item, an agent's flow tool). */
 export interface ChildRun {
   id: string;
@@ -205,39 +299,16 @@ export interface ChildRun {
   duration_ms: number | null;
 }
 
-export interface RunSummary {
-  id: string;
-  flow: number;
-  team: number;
-  status: RunStatus;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
-  error: RunError | null;
-  trigger: string;
-  created_by: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  /** The published version that ran; null: the draft. */
-  version?: number | null;
-  usage?: Usage | null;
-  parent_run?: string | null;
-  parent_node_id?: string;
-  parent_key?: string;
-  /** Pending because the team's cap on active runs holds it. */
-  waiting_for_slot?: boolean;
-  /** Runs its nodes started (only on GET /api/runs/<id>/ and snapshots). */
-  children?: ChildRun[];
+/** DRF's pagination envelope, generic here; the schema spells one out per list. */
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
 }
 
-export interface Run extends RunSummary {
-  graph: Graph;
-  seq: number;
-  nodes: NodeRun[];
-}
-
-// ---- Websocket events (/ws/runs/<id>/) ---------------------------------------
+// Websocket events (/ws/runs/<id>/): OpenAPI describes HTTP only. Their shapes are
+// docs/api-shapes.md ("Live runs") and runs/consumers.py.
 
 export interface RunSnapshotEvent {
   type: 'run.snapshot';
@@ -296,97 +367,3 @@ export type RunEvent =
   | NodeStatusEvent
   | NodeDeltaEvent
   | NodeOutputEvent;
-
-// ---- Teams, members, keys, credentials, knowledge (issues 4 and 5) ------------------
-
-export interface TeamSummary extends Team {
-  created_at: string;
-}
-
-export interface TeamDetail extends TeamSummary {
-  /** Runs of the team's flows in progress at once; 0 means no cap. */
-  max_active_runs: number;
-  member_count: number;
-}
-
-export interface Member {
-  username: string;
-  role: Role;
-  id?: number;
-  joined_at?: string;
-  personal_owner?: boolean;
-}
-
-export type ApiScope = 'runs:write' | 'flows:read' | 'flows:write';
-export const API_SCOPES: readonly ApiScope[] = ['flows:read', 'runs:write', 'flows:write'];
-
-export type ApiKeyState = 'active' | 'expired' | 'revoked';
-
-export interface ApiKey {
-  id: number;
-  name: string;
-  prefix: string;
-  /** null: a key that acts in every team of its user (made outside the site). */
-  team: number | null;
-  user: string;
-  scopes: ApiScope[];
-  /** Flow ids the key is limited to; empty: every flow of the team. */
-  flows: number[];
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  created_at: string;
-  state: ApiKeyState;
-}
-
-export interface NewApiKey extends ApiKey {
-  /** The secret: in the answer to the POST that created it, and nowhere else. */
-  key: string;
-}
-
-export type CredentialProvider = 'openai' | 'anthropic';
-export type CredentialField = 'api_key' | 'base_url';
-
-export interface Credential {
-  id: number;
-  team: number;
-  name: string;
-  provider: CredentialProvider;
-  /** Which data fields are set; their values are never answered. */
-  fields: CredentialField[];
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface KnowledgeBaseEmbedding {
-  credential: number;
-  model: string;
-}
-
-export interface KnowledgeBase {
-  id: number;
-  team: number;
-  name: string;
-  description: string;
-  embedding: KnowledgeBaseEmbedding | null;
-  document_count: number | null;
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export type DocumentStatus = 'processing' | 'ready' | 'embedding' | 'failed';
-
-export interface KnowledgeDocument {
-  id: number;
-  knowledge_base: number;
-  name: string;
-  content_type: string;
-  size: number;
-  status: DocumentStatus;
-  error: string;
-  chunk_count: number;
-  created_by: string | null;
-  created_at: string;
-}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { ApiError } from './client';
 
 export interface RequestState<T> {
@@ -11,45 +11,50 @@ export interface RequestState<T> {
   setData: (data: T | undefined) => void;
 }
 
+interface Answer<T> {
+  /** The request (key and reload count) this answers; null before any. */
+  to: string | null;
+  data: T | undefined;
+  error: ApiError | Error | null;
+}
+
 /**
  * The small shared engine of the per-endpoint hooks: calls `load` when `key`
  * changes, drops answers that arrive after a newer call, aborts on unmount.
- * `key === null` means "nothing to load yet".
+ * `key === null` means "nothing to load yet". The data stays while a newer
+ * request is on its way (a page shows "Loading…" only while it has none).
  */
 export function useRequest<T>(
   key: string | null,
   load: (signal: AbortSignal) => Promise<T>,
 ): RequestState<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<ApiError | Error | null>(null);
-  const [loading, setLoading] = useState(key !== null);
-  const [tick, setTick] = useState(0);
+  const [reloads, setReloads] = useState(0);
+  const [answer, setAnswer] = useState<Answer<T>>({ to: null, data: undefined, error: null });
+  // The latest `load`, for the request the key starts (callers pass a new closure each render).
   const loadRef = useRef(load);
-  loadRef.current = load;
+  useLayoutEffect(() => {
+    loadRef.current = load;
+  });
 
+  const request = key === null ? null : `${reloads}:${key}`;
   useEffect(() => {
-    if (key === null) {
-      setLoading(false);
-      return;
-    }
+    if (request === null) return;
     const controller = new AbortController();
-    setLoading(true);
-    setError(null);
     loadRef.current(controller.signal).then(
-      (value) => {
-        if (controller.signal.aborted) return;
-        setData(value);
-        setLoading(false);
+      (data) => {
+        if (!controller.signal.aborted) setAnswer({ to: request, data, error: null });
       },
       (err: unknown) => {
         if (controller.signal.aborted) return;
-        setError(err instanceof Error ? err : new Error(String(err)));
-        setLoading(false);
+        const error = err instanceof Error ? err : new Error(String(err));
+        setAnswer((previous) => ({ to: request, data: previous.data, error }));
       },
     );
     return () => controller.abort();
-  }, [key, tick]);
+  }, [request]);
 
-  const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload, setData };
+  const loading = request !== null && answer.to !== request;
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  const setData = useCallback((data: T | undefined) => setAnswer((previous) => ({ ...previous, data })), []);
+  return { data: answer.data, error: loading ? null : answer.error, loading, reload, setData };
 }

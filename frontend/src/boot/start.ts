@@ -1,6 +1,6 @@
 import { earlyKeys, startEarly } from '../api/early';
-import { getFlow } from '../api/flows/getFlow';
-import { getRun } from '../api/runs/getRun';
+import { getFlow } from '../api/flows';
+import { getRun } from '../api/runs';
 import { useCatalogStore } from '../stores/catalogStore';
 import { useSessionStore } from '../stores/sessionStore';
 import { bootRoute } from './route';

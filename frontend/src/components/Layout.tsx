@@ -5,6 +5,7 @@ import { teamLabel } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
 import { CreateTeamDialog } from './teams/CreateTeamDialog';
 import { Toasts } from './ui/Toasts';
+import './Layout.css';
 
 function TeamSwitcher() {
   const me = useSessionStore((s) => s.me);

@@ -9,6 +9,19 @@ interface RemovalOptions<T> {
   nameOf: (item: T) => string;
   /** After a successful removal (reload a list, navigate away). */
   onRemoved?: (item: T) => void;
+  /** The toasts' verbs: "Deleted “x”." and "Not deleted: why" unless said otherwise. */
+  verbs?: { done: string; failed: string };
+  /** Leave the confirmation open after a failure (to try again), instead of closing it. */
+  keepOpenOnFailure?: boolean;
+}
+
+export interface ConfirmedRemoval<T> {
+  /** The item whose removal waits for confirmation. */
+  target: T | null;
+  busy: boolean;
+  ask: (item: T | null) => void;
+  cancel: () => void;
+  confirm: () => Promise<void>;
 }
 
 /**
@@ -16,7 +29,13 @@ interface RemovalOptions<T> {
  * `confirm()` deletes, reports the outcome in a toast and closes it; a failure keeps the
  * item where it was and says why.
  */
-export function useConfirmedRemoval<T>({ remove, nameOf, onRemoved }: RemovalOptions<T>) {
+export function useConfirmedRemoval<T>({
+  remove,
+  nameOf,
+  onRemoved,
+  verbs = { done: 'Deleted', failed: 'Not deleted' },
+  keepOpenOnFailure = false,
+}: RemovalOptions<T>): ConfirmedRemoval<T> {
   const [target, setTarget] = useState<T | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -27,11 +46,11 @@ export function useConfirmedRemoval<T>({ remove, nameOf, onRemoved }: RemovalOpt
     try {
       await remove(item);
       setTarget(null);
-      toast.success(`Deleted “${nameOf(item)}”.`);
+      toast.success(`${verbs.done} “${nameOf(item)}”.`);
       onRemoved?.(item);
     } catch (err) {
-      setTarget(null);
-      toast.error(`Not deleted: ${describeError(err)}`);
+      if (!keepOpenOnFailure) setTarget(null);
+      toast.error(`${verbs.failed}: ${describeError(err)}`);
     } finally {
       setBusy(false);
     }

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { copySelection, parseClipboard, PASTE_OFFSET, serializeClipboard } from '../lib/clipboard';
 import { isDialogOpen } from '../components/ui/Dialog';
 import { useGraphStore } from '../stores/graphStore';
@@ -35,7 +35,9 @@ interface EditorKeysOptions {
  */
 export function useEditorKeys({ readOnly, onSave }: EditorKeysOptions): void {
   const onSaveRef = useRef(onSave);
-  onSaveRef.current = onSave;
+  useLayoutEffect(() => {
+    onSaveRef.current = onSave;
+  });
   const pasteRef = useRef<{ text: string; count: number }>({ text: '', count: 0 });
 
   useEffect(() => {

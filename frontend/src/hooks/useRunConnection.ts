@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { authRedirect } from '../api/client';
-import { getRun } from '../api/runs/getRun';
+import { getRun } from '../api/runs';
 import type { RunEvent } from '../api/types';
 import { RunSocket } from '../lib/runSocket';
 import { isTerminal, useRunStore } from '../stores/runStore';

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { getRun } from '../api/runs/getRun';
+import { getRun } from '../api/runs';
 import { isLiveStatus, PARENT_TYPES } from '../lib/runDetails';
 import { useRunStore, type RunState } from '../stores/runStore';
 

@@ -1,7 +1,6 @@
 // The credential form. Values are write-only: an edit starts blank, and a blank secret
 // means "keep the stored one"; only fields the user touched are sent.
-import type { CredentialData } from '../api/credentials/credentials';
-import type { CredentialField, CredentialProvider } from '../api/types';
+import type { CredentialData, CredentialField, CredentialProvider } from '../api/types';
 
 export const PROVIDERS: { value: CredentialProvider; label: string; defaultBaseUrl: string }[] = [
   { value: 'openai', label: 'OpenAI-compatible', defaultBaseUrl: 'https://api.openai.com/v1' },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Graph, GraphEdge, GraphNode } from '../api/types';
-import type { GraphDiff } from '../api/versions/types';
+import type { Graph, GraphDiff, GraphEdge, GraphNode } from '../api/types';
 import { buildDiffView, describeDiffCounts, summarizeDiff } from './graphDiff';
 
 const node = (id: string, label = '', x = 0): GraphNode => ({ id, type: 'template', position: { x, y: 0 }, data: { label, config: {} } });

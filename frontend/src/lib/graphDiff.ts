@@ -1,8 +1,7 @@
 // A comparison of two graphs (the server's diff, GET .../versions/<a>/diff/<b>/)
 // turned into something to draw: the newer graph with the older one's removed
 // nodes and edges put back, ghosted, and a mark for each node and edge that differs.
-import type { GraphDiff } from '../api/versions/types';
-import type { Graph, GraphEdge, GraphNode } from '../api/types';
+import type { Graph, GraphDiff, GraphEdge, GraphNode } from '../api/types';
 import type { DiffMark } from '../stores/graphStore';
 
 export interface DiffView {

@@ -11,7 +11,7 @@ export interface HandleSpec {
   isError?: boolean;
 }
 
-const FALLBACK_INPUTS: InputHandle[] = [{ name: 'in', label: 'In' }];
+const FALLBACK_INPUTS: InputHandle[] = [{ name: 'in', label: 'In', many: false, required: false }];
 
 export function isNoteType(type: string | undefined): boolean {
   return type === 'note';

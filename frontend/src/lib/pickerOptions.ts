@@ -1,6 +1,6 @@
 // The choices of a config-form picker (fields marked `x-baton-picker` in a node's
 // config schema): the team's credentials, knowledge bases or flows, by id.
-import type { PickableItem, PickerKind } from '../api/pickers/types';
+import type { PickableItem, PickerKind } from '../api/pickers';
 
 export type { PickerKind };
 

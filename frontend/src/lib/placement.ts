@@ -56,7 +56,7 @@ export function findFreePosition(
 
 /**
  * How big a node of this type draws with nothing from a run on it, before React
- * Flow measures it: the fixed sizes of app.css (.bn borders 2, .bn__head 46,
+ * Flow measures it: the fixed sizes of BatonNode.css (.bn borders 2, .bn__head 46,
  * .bn__ports padding 8 and rows of 18, the error row 18 and its border 1).
  */
 export function estimateNodeSize(nodeType: NodeType, config: Record<string, unknown> = {}): { width: number; height: number } {

@@ -1,9 +1,9 @@
 import { useId, useState, type FormEvent } from 'react';
 import { describeError } from '../api/client';
-import { createCredential, deleteCredential, patchCredential, useCredentials } from '../api/credentials/credentials';
+import { createCredential, deleteCredential, patchCredential, useCredentials } from '../api/credentials';
 import type { Credential, CredentialProvider } from '../api/types';
-import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { Dialog } from '../components/ui/Dialog';
+import { ResourceTable } from '../components/ui/ResourceTable';
 import { baseUrlProblem, credentialData, FIELD_LABELS, PROVIDERS, providerLabel } from '../lib/credentialForm';
 import { formatRelative } from '../lib/format';
 import { can } from '../lib/permissions';
@@ -17,8 +17,8 @@ type Editing = { kind: 'create' } | { kind: 'edit'; credential: Credential } | n
 export function CredentialsPage() {
   const teamId = useSessionStore((s) => s.teamId);
   const team = useCurrentTeam();
-  const mayRead = can(team?.role, 'credentials.use');
-  const mayManage = can(team?.role, 'credentials.manage');
+  const mayRead = can(team, 'credentials.use');
+  const mayManage = can(team, 'credentials.manage');
   const { data, error, loading, reload } = useCredentials(mayRead ? teamId : null);
   const [editing, setEditing] = useState<Editing>(null);
   const removal = useConfirmedRemoval<Credential>({
@@ -26,7 +26,6 @@ export function CredentialsPage() {
     nameOf: (credential) => credential.name,
     onRemoved: () => reload(),
   });
-  const deleting = removal.target;
 
   return (
     <div className="page page--narrow" data-testid="credentials-page">
@@ -54,56 +53,66 @@ export function CredentialsPage() {
           Only owners add, change or delete credentials; editors pick them in nodes.
         </p>
       )}
-      {loading && !data && <p className="muted">Loading credentials…</p>}
-      {error && <p className="error-text">Could not load the credentials: {error.message}</p>}
-      {data && data.length === 0 && (
-        <div className="empty">
-          <p>No credentials in this team yet.</p>
-          {mayManage && (
-            <button type="button" className="button button--primary" onClick={() => setEditing({ kind: 'create' })}>
-              Add the first one
-            </button>
-          )}
-        </div>
-      )}
-      {data && data.length > 0 && (
-        <table className="table" data-testid="credentials-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Provider</th>
-              <th>Set</th>
-              <th>Created</th>
-              <th aria-label="Actions" />
-            </tr>
-          </thead>
-          <tbody>
-            {data.map((c) => (
-              <tr key={c.id} data-testid="credential-row" data-credential-id={c.id}>
-                <td className="table__main">{c.name}</td>
-                <td>{providerLabel(c.provider)}</td>
-                <td className="small">{c.fields.length ? c.fields.map((f) => FIELD_LABELS[f] ?? f).join(', ') : 'nothing'}</td>
-                <td className="muted small">
-                  {formatRelative(c.created_at)}
-                  {c.created_by ? ` · ${c.created_by}` : ''}
-                </td>
-                <td className="table__actions">
-                  {mayManage && (
-                    <>
-                      <button type="button" className="button button--small" onClick={() => setEditing({ kind: 'edit', credential: c })} data-testid="edit-credential">
-                        Edit
-                      </button>
-                      <button type="button" className="button button--small button--ghost-danger" onClick={() => removal.ask(c)} data-testid="delete-credential">
-                        Delete
-                      </button>
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ResourceTable
+        items={data}
+        loading={loading}
+        error={error}
+        noun="credentials"
+        empty={
+          <div className="empty">
+            <p>No credentials in this team yet.</p>
+            {mayManage && (
+              <button type="button" className="button button--primary" onClick={() => setEditing({ kind: 'create' })}>
+                Add the first one
+              </button>
+            )}
+          </div>
+        }
+        testId="credentials-table"
+        columns={[
+          { header: 'Name', cellClassName: 'table__main', cell: (c) => c.name },
+          { header: 'Provider', cell: (c) => providerLabel(c.provider) },
+          {
+            header: 'Set',
+            cellClassName: 'small',
+            cell: (c) => (c.fields.length ? c.fields.map((f) => FIELD_LABELS[f] ?? f).join(', ') : 'nothing'),
+          },
+          {
+            header: 'Created',
+            cellClassName: 'muted small',
+            cell: (c) => (
+              <>
+                {formatRelative(c.created_at)}
+                {c.created_by ? ` · ${c.created_by}` : ''}
+              </>
+            ),
+          },
+        ]}
+        rowKey={(c) => c.id}
+        rowProps={(c) => ({ 'data-testid': 'credential-row', 'data-credential-id': c.id })}
+        actions={(c) =>
+          mayManage && (
+            <>
+              <button type="button" className="button button--small" onClick={() => setEditing({ kind: 'edit', credential: c })} data-testid="edit-credential">
+                Edit
+              </button>
+              <button type="button" className="button button--small button--ghost-danger" onClick={() => removal.ask(c)} data-testid="delete-credential">
+                Delete
+              </button>
+            </>
+          )
+        }
+        removal={removal}
+        confirm={{
+          title: 'Delete this credential?',
+          body: (c) => (
+            <p>
+              Nodes using “{c.name}” will fail until another credential is chosen, and knowledge bases that embed with it keep text
+              search only. This cannot be undone.
+            </p>
+          ),
+        }}
+      />
       {editing && teamId !== null && (
         <CredentialDialog
           teamId={teamId}
@@ -115,14 +124,6 @@ export function CredentialsPage() {
             reload();
           }}
         />
-      )}
-      {deleting && (
-        <ConfirmDialog title="Delete this credential?" confirmLabel="Delete" danger busy={removal.busy} onConfirm={() => void removal.confirm()} onCancel={removal.cancel}>
-          <p>
-            Nodes using “{deleting.name}” will fail until another credential is chosen, and knowledge bases that embed with it
-            keep text search only. This cannot be undone.
-          </p>
-        </ConfirmDialog>
       )}
     </div>
   );

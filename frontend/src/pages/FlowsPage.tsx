@@ -1,15 +1,12 @@
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { describeError } from '../api/client';
-import { createFlow } from '../api/flows/createFlow';
-import { deleteFlow } from '../api/flows/deleteFlow';
-import { getFlow } from '../api/flows/getFlow';
-import { useFlows } from '../api/flows/listFlows';
-import { patchFlow } from '../api/flows/patchFlow';
+import { createFlow, deleteFlow, getFlow, patchFlow, useFlows } from '../api/flows';
 import type { FlowSummary } from '../api/types';
 import { MoveCopyFlowDialog } from '../components/flows/MoveCopyFlowDialog';
-import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { PromptDialog } from '../components/ui/PromptDialog';
+import { ResourceTable } from '../components/ui/ResourceTable';
+import { useConfirmedRemoval } from '../hooks/useConfirmedRemoval';
 import { downloadJson, flowFileName, parseFlowFile, toFlowFile } from '../lib/flowFile';
 import { formatRelative } from '../lib/format';
 import { whenIdle } from '../lib/idle';
@@ -21,7 +18,6 @@ import { editorPage } from './lazyPages';
 type Pending =
   | { kind: 'create' }
   | { kind: 'rename'; flow: FlowSummary }
-  | { kind: 'delete'; flow: FlowSummary }
   | { kind: 'move-copy'; flow: FlowSummary }
   | null;
 
@@ -31,10 +27,15 @@ export function FlowsPage() {
   const team = useCurrentTeam();
   const { data: flows, error, loading, reload } = useFlows(teamId);
   const [pending, setPending] = useState<Pending>(null);
-  const [busy, setBusy] = useState(false);
+  const removal = useConfirmedRemoval<FlowSummary>({
+    remove: (flow) => deleteFlow(flow.id),
+    nameOf: (flow) => flow.name,
+    onRemoved: () => reload(),
+    keepOpenOnFailure: true,
+  });
   const fileRef = useRef<HTMLInputElement>(null);
   const navigate = useNavigate();
-  const editable = team ? canEdit(team.role) : false;
+  const editable = canEdit(team);
   // Copying out needs only reading here, and writing in some other team.
   const me = useSessionStore((s) => s.me);
   const mayCopyOut = writableTeams(me, teamId).length > 0;
@@ -87,20 +88,6 @@ export function FlowsPage() {
     }
   };
 
-  const remove = async (flow: FlowSummary) => {
-    setBusy(true);
-    try {
-      await deleteFlow(flow.id);
-      setPending(null);
-      toast.success(`Deleted “${flow.name}”.`);
-      reload();
-    } catch (err) {
-      toast.error(`Not deleted: ${describeError(err)}`);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const importFile = async (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];
     e.target.value = '';
@@ -136,83 +123,87 @@ export function FlowsPage() {
       </header>
 
       {sessionStatus === 'ready' && teamId === null && <p className="muted">You are not in any team yet.</p>}
-      {loading && !flows && <p className="muted">Loading flows…</p>}
-      {error && <p className="error-text">Could not load the flows: {error.message}</p>}
-      {flows && flows.length === 0 && (
-        <div className="empty">
-          <p>No flows in this team yet.</p>
-          {editable && (
-            <button type="button" className="button button--primary" onClick={() => setPending({ kind: 'create' })}>
-              Create the first one
+      <ResourceTable
+        items={flows}
+        loading={loading}
+        error={error}
+        noun="flows"
+        empty={
+          <div className="empty">
+            <p>No flows in this team yet.</p>
+            {editable && (
+              <button type="button" className="button button--primary" onClick={() => setPending({ kind: 'create' })}>
+                Create the first one
+              </button>
+            )}
+          </div>
+        }
+        testId="flows-table"
+        columns={[
+          {
+            header: 'Name',
+            cell: (f) => (
+              <>
+                <Link to={`/flows/${f.id}`} className="table__main" data-testid="flow-link">
+                  {f.name}
+                </Link>
+                {f.description && <div className="muted small">{f.description}</div>}
+              </>
+            ),
+          },
+          { header: 'Nodes', className: 'num', cell: (f) => f.node_count ?? '' },
+          {
+            header: 'Updated',
+            cellClassName: 'muted small',
+            cell: (f) => (
+              <>
+                {formatRelative(f.updated_at)}
+                {f.updated_by ? ` · ${f.updated_by}` : ''}
+              </>
+            ),
+          },
+        ]}
+        rowKey={(f) => f.id}
+        rowProps={(f) => ({ 'data-testid': 'flow-row', 'data-flow-id': f.id })}
+        actions={(f) => (
+          <>
+            {editable && (
+              <button type="button" className="button button--small" onClick={() => setPending({ kind: 'rename', flow: f })} data-testid="rename-flow">
+                Rename
+              </button>
+            )}
+            {editable && (
+              <button type="button" className="button button--small" onClick={() => duplicate(f)} data-testid="duplicate-flow">
+                Duplicate
+              </button>
+            )}
+            {mayCopyOut && (
+              <button
+                type="button"
+                className="button button--small"
+                onClick={() => setPending({ kind: 'move-copy', flow: f })}
+                data-testid="move-copy-flow"
+                title={editable ? 'Copy or move to another team' : 'Copy to another team'}
+              >
+                {editable ? 'Copy / move…' : 'Copy to…'}
+              </button>
+            )}
+            <button type="button" className="button button--small" onClick={() => exportFlow(f)} data-testid="export-flow">
+              Export
             </button>
-          )}
-        </div>
-      )}
-      {flows && flows.length > 0 && (
-        <table className="table" data-testid="flows-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th className="num">Nodes</th>
-              <th>Updated</th>
-              <th aria-label="Actions" />
-            </tr>
-          </thead>
-          <tbody>
-            {flows.map((f) => (
-              <tr key={f.id} data-testid="flow-row" data-flow-id={f.id}>
-                <td>
-                  <Link to={`/flows/${f.id}`} className="table__main" data-testid="flow-link">
-                    {f.name}
-                  </Link>
-                  {f.description && <div className="muted small">{f.description}</div>}
-                </td>
-                <td className="num">{f.node_count ?? ''}</td>
-                <td className="muted small">
-                  {formatRelative(f.updated_at)}
-                  {f.updated_by ? ` · ${f.updated_by}` : ''}
-                </td>
-                <td className="table__actions">
-                  {editable && (
-                    <button type="button" className="button button--small" onClick={() => setPending({ kind: 'rename', flow: f })} data-testid="rename-flow">
-                      Rename
-                    </button>
-                  )}
-                  {editable && (
-                    <button type="button" className="button button--small" onClick={() => duplicate(f)} data-testid="duplicate-flow">
-                      Duplicate
-                    </button>
-                  )}
-                  {mayCopyOut && (
-                    <button
-                      type="button"
-                      className="button button--small"
-                      onClick={() => setPending({ kind: 'move-copy', flow: f })}
-                      data-testid="move-copy-flow"
-                      title={editable ? 'Copy or move to another team' : 'Copy to another team'}
-                    >
-                      {editable ? 'Copy / move…' : 'Copy to…'}
-                    </button>
-                  )}
-                  <button type="button" className="button button--small" onClick={() => exportFlow(f)} data-testid="export-flow">
-                    Export
-                  </button>
-                  {editable && (
-                    <button
-                      type="button"
-                      className="button button--small button--ghost-danger"
-                      onClick={() => setPending({ kind: 'delete', flow: f })}
-                      data-testid="delete-flow"
-                    >
-                      Delete
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            {editable && (
+              <button type="button" className="button button--small button--ghost-danger" onClick={() => removal.ask(f)} data-testid="delete-flow">
+                Delete
+              </button>
+            )}
+          </>
+        )}
+        removal={removal}
+        confirm={{
+          title: 'Delete this flow?',
+          body: (flow) => <p>“{flow.name}” and its drawing will be deleted. This cannot be undone.</p>,
+        }}
+      />
 
       {pending?.kind === 'create' && (
         <PromptDialog title="New flow" label="Name" confirmLabel="Create" onSubmit={create} onCancel={() => setPending(null)} />
@@ -229,20 +220,6 @@ export function FlowsPage() {
       )}
       {pending?.kind === 'move-copy' && (
         <MoveCopyFlowDialog flow={pending.flow} onDone={reload} onClose={() => setPending(null)} />
-      )}
-      {pending?.kind === 'delete' && (
-        <ConfirmDialog
-          title="Delete this flow?"
-          confirmLabel="Delete"
-          danger
-          busy={busy}
-          onConfirm={() => void remove(pending.flow)}
-          onCancel={() => setPending(null)}
-        >
-          <p>
-            “{pending.flow.name}” and its drawing will be deleted. This cannot be undone.
-          </p>
-        </ConfirmDialog>
       )}
     </div>
   );

@@ -1,24 +1,19 @@
-import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
-import {
-  deleteDocument,
-  deleteKnowledgeBase,
-  patchKnowledgeBase,
-  uploadDocument,
-  useDocuments,
-  useKnowledgeBase,
-} from '../api/knowledge/knowledgeBases';
-import type { KnowledgeBase, KnowledgeDocument } from '../api/types';
+import { deleteDocument, deleteKnowledgeBase, uploadDocument, useDocuments, useKnowledgeBase } from '../api/knowledge';
+import type { KnowledgeDocument } from '../api/types';
 import { DeleteKnowledgeBaseDialog } from '../components/knowledge/DeleteKnowledgeBaseDialog';
-import { ConfirmDialog } from '../components/ui/ConfirmDialog';
-import { Dialog } from '../components/ui/Dialog';
-import { DOCUMENT_ACCEPT, documentProblem, formatBytes } from '../lib/documents';
+import { DocumentDropZone } from '../components/knowledge/DocumentDropZone';
+import { RenameKnowledgeBaseDialog } from '../components/knowledge/RenameKnowledgeBaseDialog';
+import { ResourceTable } from '../components/ui/ResourceTable';
+import { documentProblem, formatBytes } from '../lib/documents';
 import { formatRelative } from '../lib/format';
-import { can } from '../lib/permissions';
+import { can, teamIn } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
 import { useConfirmedRemoval } from '../hooks/useConfirmedRemoval';
+import './KnowledgeBasePage.css';
 
 interface Upload {
   id: number;
@@ -39,8 +34,7 @@ export function KnowledgeBasePage() {
   const { data: kb, error, loading, setData: setKb, reload: reloadKb } = useKnowledgeBase(valid ? kbId : null);
   const docs = useDocuments(valid ? kbId : null);
   const navigate = useNavigate();
-  const role = me?.teams.find((t) => t.id === kb?.team)?.role ?? null;
-  const writable = can(role, 'knowledge.write');
+  const writable = can(teamIn(me, kb?.team), 'knowledge.write');
   const [renaming, setRenaming] = useState(false);
   const [deletingKb, setDeletingKb] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -61,6 +55,15 @@ export function KnowledgeBasePage() {
     const timer = window.setInterval(reloadDocs, POLL_MS);
     return () => window.clearInterval(timer);
   }, [working, reloadDocs]);
+
+  const docRemoval = useConfirmedRemoval<KnowledgeDocument>({
+    remove: (doc) => deleteDocument(kbId, doc.id),
+    nameOf: (doc) => doc.name,
+    onRemoved: () => {
+      reloadDocs();
+      reloadKb();
+    },
+  });
 
   if (!valid) return <p className="pad error-text">No such knowledge base.</p>;
 
@@ -93,16 +96,6 @@ export function KnowledgeBasePage() {
     if (failed) toast.error(`${failed} ${failed === 1 ? 'file was' : 'files were'} not added; see the list for why.`);
     reloadKb();
   };
-
-  const docRemoval = useConfirmedRemoval<KnowledgeDocument>({
-    remove: (doc) => deleteDocument(kbId, doc.id),
-    nameOf: (doc) => doc.name,
-    onRemoved: () => {
-      reloadDocs();
-      reloadKb();
-    },
-  });
-  const deletingDoc = docRemoval.target;
 
   const removeKb = async () => {
     if (!kb) return;
@@ -153,7 +146,7 @@ export function KnowledgeBasePage() {
           {error instanceof ApiError && error.status === 404 ? 'No such knowledge base, or it is not in your teams.' : error.message}
         </p>
       )}
-      {kb && writable && <DropZone onFiles={(files) => void upload(files)} />}
+      {kb && writable && <DocumentDropZone onFiles={(files) => void upload(files)} />}
       {uploads.length > 0 && (
         <ul className="upload-list" aria-label="Uploads" data-testid="uploads">
           {uploads.map((u) => (
@@ -169,59 +162,63 @@ export function KnowledgeBasePage() {
       {kb && (
         <section className="section" aria-labelledby="documents-title">
           <h2 id="documents-title">Documents</h2>
-          {docs.loading && !docs.data && <p className="muted">Loading documents…</p>}
-          {docs.error && <p className="error-text">Could not load the documents: {docs.error.message}</p>}
-          {docs.data && docs.data.length === 0 && <p className="muted" data-testid="no-documents">No documents yet.</p>}
-          {docs.data && docs.data.length > 0 && (
-            <table className="table" data-testid="documents-table">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Type</th>
-                  <th className="num">Size</th>
-                  <th>Status</th>
-                  <th className="num">Chunks</th>
-                  <th>Added</th>
-                  <th aria-label="Actions" />
-                </tr>
-              </thead>
-              <tbody>
-                {docs.data.map((d) => (
-                  <tr key={d.id} data-testid="document-row" data-document-id={d.id}>
-                    <td className="table__main" data-testid="document-name">
-                      {d.name}
-                    </td>
-                    <td className="muted small">{d.content_type || '—'}</td>
-                    <td className="num small">{formatBytes(d.size)}</td>
-                    <td>
-                      <span className={`badge badge--${d.status === 'ready' ? 'succeeded' : d.status === 'failed' ? 'failed' : 'running'}`} data-testid="document-status">
-                        {d.status}
-                      </span>
-                      {d.error && <div className="error-text small">{d.error}</div>}
-                    </td>
-                    <td className="num" data-testid="document-chunks">
-                      {d.chunk_count}
-                    </td>
-                    <td className="muted small">
-                      {formatRelative(d.created_at)}
-                      {d.created_by ? ` · ${d.created_by}` : ''}
-                    </td>
-                    <td className="table__actions">
-                      {writable && (
-                        <button type="button" className="button button--small button--ghost-danger" onClick={() => docRemoval.ask(d)} data-testid="delete-document">
-                          Delete
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <ResourceTable
+            items={docs.data}
+            loading={docs.loading}
+            error={docs.error}
+            noun="documents"
+            empty={
+              <p className="muted" data-testid="no-documents">
+                No documents yet.
+              </p>
+            }
+            testId="documents-table"
+            columns={[
+              { header: 'Name', cellClassName: 'table__main', cellTestId: 'document-name', cell: (d) => d.name },
+              { header: 'Type', cellClassName: 'muted small', cell: (d) => d.content_type || '—' },
+              { header: 'Size', className: 'num', cellClassName: 'small', cell: (d) => formatBytes(d.size) },
+              {
+                header: 'Status',
+                cell: (d) => (
+                  <>
+                    <span className={`badge badge--${d.status === 'ready' ? 'succeeded' : d.status === 'failed' ? 'failed' : 'running'}`} data-testid="document-status">
+                      {d.status}
+                    </span>
+                    {d.error && <div className="error-text small">{d.error}</div>}
+                  </>
+                ),
+              },
+              { header: 'Chunks', className: 'num', cellTestId: 'document-chunks', cell: (d) => d.chunk_count },
+              {
+                header: 'Added',
+                cellClassName: 'muted small',
+                cell: (d) => (
+                  <>
+                    {formatRelative(d.created_at)}
+                    {d.created_by ? ` · ${d.created_by}` : ''}
+                  </>
+                ),
+              },
+            ]}
+            rowKey={(d) => d.id}
+            rowProps={(d) => ({ 'data-testid': 'document-row', 'data-document-id': d.id })}
+            actions={(d) =>
+              writable && (
+                <button type="button" className="button button--small button--ghost-danger" onClick={() => docRemoval.ask(d)} data-testid="delete-document">
+                  Delete
+                </button>
+              )
+            }
+            removal={docRemoval}
+            confirm={{
+              title: 'Delete this document?',
+              body: (d) => <p>“{d.name}” and its chunks will no longer be found by searches. This cannot be undone.</p>,
+            }}
+          />
         </section>
       )}
       {renaming && kb && (
-        <RenameDialog
+        <RenameKnowledgeBaseDialog
           kb={kb}
           onClose={() => setRenaming(false)}
           onSaved={(saved) => {
@@ -234,105 +231,6 @@ export function KnowledgeBasePage() {
       {deletingKb && kb && (
         <DeleteKnowledgeBaseDialog kb={kb} busy={busy} onConfirm={() => void removeKb()} onCancel={() => setDeletingKb(false)} />
       )}
-      {deletingDoc && (
-        <ConfirmDialog title="Delete this document?" confirmLabel="Delete" danger busy={docRemoval.busy} onConfirm={() => void docRemoval.confirm()} onCancel={docRemoval.cancel}>
-          <p>“{deletingDoc.name}” and its chunks will no longer be found by searches. This cannot be undone.</p>
-        </ConfirmDialog>
-      )}
     </div>
-  );
-}
-
-/** Drop files here, or choose them with the button (keyboard users). */
-function DropZone({ onFiles }: { onFiles: (files: File[]) => void }) {
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [over, setOver] = useState(false);
-  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Files');
-  return (
-    <div
-      className={`dropzone${over ? ' dropzone--over' : ''}`}
-      onDragOver={(e) => {
-        if (!hasFiles(e)) return;
-        e.preventDefault();
-        e.dataTransfer.dropEffect = 'copy';
-        setOver(true);
-      }}
-      onDragLeave={() => setOver(false)}
-      onDrop={(e) => {
-        if (!hasFiles(e)) return;
-        e.preventDefault();
-        setOver(false);
-        onFiles(Array.from(e.dataTransfer.files));
-      }}
-      data-testid="dropzone"
-    >
-      <p>
-        Drop files here, or{' '}
-        <button type="button" className="button button--small" onClick={() => inputRef.current?.click()} data-testid="choose-files">
-          Choose files…
-        </button>
-      </p>
-      <p className="muted small">Text, Markdown, HTML or PDF; up to 20 MB each. Several at once are fine.</p>
-      <input
-        ref={inputRef}
-        type="file"
-        multiple
-        accept={DOCUMENT_ACCEPT}
-        hidden
-        onChange={(e) => {
-          const files = Array.from(e.target.files ?? []);
-          e.target.value = '';
-          onFiles(files);
-        }}
-        data-testid="document-input"
-      />
-    </div>
-  );
-}
-
-function RenameDialog({ kb, onClose, onSaved }: { kb: KnowledgeBase; onClose: () => void; onSaved: (kb: KnowledgeBase) => void }) {
-  const [name, setName] = useState(kb.name);
-  const [description, setDescription] = useState(kb.description);
-  const [problem, setProblem] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!name.trim()) return setProblem('The knowledge base needs a name.');
-    setSaving(true);
-    setProblem(null);
-    try {
-      onSaved(await patchKnowledgeBase(kb.id, { name: name.trim(), description: description.trim() }));
-    } catch (err) {
-      setProblem(describeError(err));
-    } finally {
-      setSaving(false);
-    }
-  };
-  return (
-    <Dialog title="Rename knowledge base" onClose={onClose} testId="rename-knowledge-base-dialog">
-      <form onSubmit={submit} noValidate>
-        <label className="field">
-          <span className="field__label">Name</span>
-          <input className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} data-autofocus data-testid="knowledge-base-name" />
-        </label>
-        <label className="field">
-          <span className="field__label">Description</span>
-          <textarea className="input" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
-        </label>
-        {problem && (
-          <p className="error-text" role="alert">
-            {problem}
-          </p>
-        )}
-        <div className="dialog__actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button--primary" disabled={saving} data-testid="knowledge-base-save">
-            Save
-          </button>
-        </div>
-      </form>
-    </Dialog>
   );
 }

@@ -1,11 +1,12 @@
 import { useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { describeError } from '../api/client';
-import { useCredentials } from '../api/credentials/credentials';
-import { createKnowledgeBase, deleteKnowledgeBase, useKnowledgeBases } from '../api/knowledge/knowledgeBases';
+import { useCredentials } from '../api/credentials';
+import { createKnowledgeBase, deleteKnowledgeBase, useKnowledgeBases } from '../api/knowledge';
 import type { KnowledgeBase } from '../api/types';
-import { DeleteKnowledgeBaseDialog } from '../components/knowledge/DeleteKnowledgeBaseDialog';
+import { DELETE_KNOWLEDGE_BASE_TITLE, KnowledgeBaseDeletion } from '../components/knowledge/DeleteKnowledgeBaseDialog';
 import { Dialog } from '../components/ui/Dialog';
+import { ResourceTable } from '../components/ui/ResourceTable';
 import { formatRelative } from '../lib/format';
 import { can } from '../lib/permissions';
 import { useCurrentTeam, useSessionStore } from '../stores/sessionStore';
@@ -18,7 +19,7 @@ const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
 export function KnowledgePage() {
   const teamId = useSessionStore((s) => s.teamId);
   const team = useCurrentTeam();
-  const writable = can(team?.role, 'knowledge.write');
+  const writable = can(team, 'knowledge.write');
   const { data, error, loading, reload } = useKnowledgeBases(teamId);
   const [creating, setCreating] = useState(false);
   const removal = useConfirmedRemoval<KnowledgeBase>({
@@ -26,7 +27,6 @@ export function KnowledgePage() {
     nameOf: (kb) => kb.name,
     onRemoved: () => reload(),
   });
-  const deleting = removal.target;
 
   return (
     <div className="page" data-testid="knowledge-page">
@@ -41,57 +41,51 @@ export function KnowledgePage() {
           </button>
         )}
       </header>
-      {loading && !data && <p className="muted">Loading knowledge bases…</p>}
-      {error && <p className="error-text">Could not load the knowledge bases: {error.message}</p>}
-      {data && data.length === 0 && (
-        <div className="empty">
-          <p>No knowledge bases in this team yet.</p>
-          {writable && (
-            <button type="button" className="button button--primary" onClick={() => setCreating(true)}>
-              Create the first one
+      <ResourceTable
+        items={data}
+        loading={loading}
+        error={error}
+        noun="knowledge bases"
+        empty={
+          <div className="empty">
+            <p>No knowledge bases in this team yet.</p>
+            {writable && (
+              <button type="button" className="button button--primary" onClick={() => setCreating(true)}>
+                Create the first one
+              </button>
+            )}
+          </div>
+        }
+        testId="knowledge-bases-table"
+        columns={[
+          {
+            header: 'Name',
+            cell: (kb) => (
+              <>
+                <Link to={`/knowledge/${kb.id}`} className="table__main" data-testid="knowledge-base-link">
+                  {kb.name}
+                </Link>
+                {kb.description && <div className="muted small">{kb.description}</div>}
+              </>
+            ),
+          },
+          { header: 'Documents', className: 'num', cell: (kb) => kb.document_count ?? '' },
+          { header: 'Search', cellClassName: 'small', cell: (kb) => (kb.embedding ? `Text and meaning (${kb.embedding.model})` : 'Text') },
+          { header: 'Updated', cellClassName: 'muted small', cell: (kb) => formatRelative(kb.updated_at) },
+        ]}
+        rowKey={(kb) => kb.id}
+        rowProps={(kb) => ({ 'data-testid': 'knowledge-base-row', 'data-kb-id': kb.id })}
+        actions={(kb) =>
+          writable && (
+            <button type="button" className="button button--small button--ghost-danger" onClick={() => removal.ask(kb)} data-testid="delete-knowledge-base">
+              Delete
             </button>
-          )}
-        </div>
-      )}
-      {data && data.length > 0 && (
-        <table className="table" data-testid="knowledge-bases-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th className="num">Documents</th>
-              <th>Search</th>
-              <th>Updated</th>
-              <th aria-label="Actions" />
-            </tr>
-          </thead>
-          <tbody>
-            {data.map((kb) => (
-              <tr key={kb.id} data-testid="knowledge-base-row" data-kb-id={kb.id}>
-                <td>
-                  <Link to={`/knowledge/${kb.id}`} className="table__main" data-testid="knowledge-base-link">
-                    {kb.name}
-                  </Link>
-                  {kb.description && <div className="muted small">{kb.description}</div>}
-                </td>
-                <td className="num">{kb.document_count ?? ''}</td>
-                <td className="small">{kb.embedding ? `Text and meaning (${kb.embedding.model})` : 'Text'}</td>
-                <td className="muted small">{formatRelative(kb.updated_at)}</td>
-                <td className="table__actions">
-                  {writable && (
-                    <button type="button" className="button button--small button--ghost-danger" onClick={() => removal.ask(kb)} data-testid="delete-knowledge-base">
-                      Delete
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+          )
+        }
+        removal={removal}
+        confirm={{ title: DELETE_KNOWLEDGE_BASE_TITLE, body: (kb) => <KnowledgeBaseDeletion kb={kb} /> }}
+      />
       {creating && teamId !== null && <NewKnowledgeBaseDialog teamId={teamId} onClose={() => setCreating(false)} />}
-      {deleting && (
-        <DeleteKnowledgeBaseDialog kb={deleting} busy={removal.busy} onConfirm={() => void removal.confirm()} onCancel={removal.cancel} />
-      )}
     </div>
   );
 }
@@ -162,7 +156,7 @@ function NewKnowledgeBaseDialog({ teamId, onClose }: { teamId: number; onClose: 
               {credentials && usable.length === 0 && (
                 <p className="muted small" data-testid="no-embedding-credential">
                   Embeddings need an OpenAI-compatible credential in this team.{' '}
-                  {can(team?.role, 'credentials.manage') ? <Link to="/credentials">Add one</Link> : 'Ask an owner to add one.'}
+                  {can(team, 'credentials.manage') ? <Link to="/credentials">Add one</Link> : 'Ask an owner to add one.'}
                 </p>
               )}
               {usable.length > 0 && (

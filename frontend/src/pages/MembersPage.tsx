@@ -1,10 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, describeError } from '../api/client';
-import { addMember, changeMemberRole, removeMember, useMembers } from '../api/teams/members';
+import { addMember, changeMemberRole, removeMember, useMembers } from '../api/members';
 import type { Member, Role } from '../api/types';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
+import { ResourceTable } from '../components/ui/ResourceTable';
+import { can } from '../lib/permissions';
 import { useCurrentTeam, useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
+import './MembersPage.css';
 
 const ROLES: Role[] = ['owner', 'editor', 'runner', 'viewer'];
 
@@ -16,7 +19,7 @@ export function MembersPage() {
   const [username, setUsername] = useState('');
   const [role, setRole] = useState<Role>('editor');
   const [removing, setRemoving] = useState<Member | null>(null);
-  const isOwner = team?.role === 'owner';
+  const isOwner = can(team, 'team.manage');
   const notThere = error instanceof ApiError && error.status === 404;
 
   const add = async (e: FormEvent) => {
@@ -61,55 +64,62 @@ export function MembersPage() {
           {team && <p className="muted">{team.name}</p>}
         </div>
       </header>
-      {loading && !data && <p className="muted">Loading members…</p>}
-      {notThere && <p className="muted" data-testid="members-unavailable">Team members cannot be managed here yet.</p>}
-      {error && !notThere && <p className="error-text">{error.message}</p>}
-      {data && (
-        <table className="table" data-testid="members-table">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              <th aria-label="Actions" />
-            </tr>
-          </thead>
-          <tbody>
-            {data.map((m) => (
-              <tr key={m.username} data-testid="member-row">
-                <td>
-                  {m.username}
-                  {m.username === me?.username && <span className="muted small"> (you)</span>}
-                </td>
-                <td>
-                  {isOwner ? (
-                    <select
-                      className="input input--small"
-                      value={m.role}
-                      onChange={(e) => void change(m, e.target.value as Role)}
-                      aria-label={`Role of ${m.username}`}
-                    >
-                      {ROLES.map((r) => (
-                        <option key={r} value={r}>
-                          {r}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    m.role
-                  )}
-                </td>
-                <td className="table__actions">
-                  {isOwner && (
-                    <button type="button" className="button button--small button--ghost-danger" onClick={() => setRemoving(m)}>
-                      Remove
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ResourceTable
+        items={data}
+        loading={loading}
+        error={error}
+        noun="members"
+        errorMessage={(err) =>
+          notThere ? (
+            <p className="muted" data-testid="members-unavailable">
+              Team members cannot be managed here yet.
+            </p>
+          ) : (
+            <p className="error-text">{err.message}</p>
+          )
+        }
+        testId="members-table"
+        columns={[
+          {
+            header: 'User',
+            cell: (m) => (
+              <>
+                {m.username}
+                {m.username === me?.username && <span className="muted small"> (you)</span>}
+              </>
+            ),
+          },
+          {
+            header: 'Role',
+            cell: (m) =>
+              isOwner ? (
+                <select
+                  className="input input--small"
+                  value={m.role}
+                  onChange={(e) => void change(m, e.target.value as Role)}
+                  aria-label={`Role of ${m.username}`}
+                >
+                  {ROLES.map((r) => (
+                    <option key={r} value={r}>
+                      {r}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                m.role
+              ),
+          },
+        ]}
+        rowKey={(m) => m.username}
+        rowProps={() => ({ 'data-testid': 'member-row' })}
+        actions={(m) =>
+          isOwner && (
+            <button type="button" className="button button--small button--ghost-danger" onClick={() => setRemoving(m)}>
+              Remove
+            </button>
+          )
+        }
+      />
       {isOwner && !notThere && (
         <form className="hstack gap form-inline" onSubmit={add} data-testid="add-member-form">
           <input className="input" placeholder="Username" value={username} onChange={(e) => setUsername(e.target.value)} aria-label="Username" />

@@ -3,8 +3,7 @@ import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
 import { earlyKeys, takeEarly } from '../api/early';
-import { cancelRun } from '../api/runs/cancelRun';
-import { getRun } from '../api/runs/getRun';
+import { cancelRun, getRun } from '../api/runs';
 import type { Run } from '../api/types';
 import { FlowCanvas } from '../components/canvas/FlowCanvas';
 import { NodeRunInspector } from '../components/run/NodeRunInspector';
@@ -19,6 +18,10 @@ import { catalogSettled, useCatalogStore } from '../stores/catalogStore';
 import { selectSingleSelectedNodeId, useGraphStore } from '../stores/graphStore';
 import { isTerminal, useRunStore } from '../stores/runStore';
 import { toast } from '../stores/toastStore';
+import './canvasPage.css';
+import '../components/editor/panel.css';
+import '../components/run/NodeRunInspector.css';
+import './RunPage.css';
 
 export function RunPage() {
   const { id } = useParams();

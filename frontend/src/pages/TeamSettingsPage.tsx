@@ -1,12 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
-import { removeMember } from '../api/teams/members';
-import { deleteTeam, getWebhookSecret, patchTeam, rotateWebhookSecret, useTeam } from '../api/teams/teams';
+import { removeMember } from '../api/members';
+import { deleteTeam, getWebhookSecret, patchTeam, rotateWebhookSecret, useTeam } from '../api/teams';
 import type { TeamDetail } from '../api/types';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { copyText } from '../components/ui/copyText';
-import { can } from '../lib/permissions';
+import { can, teamIn } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
 
@@ -31,8 +31,7 @@ export function TeamSettingsPage() {
 
   if (!valid) return <p className="pad error-text">No such team.</p>;
 
-  const role = team?.role ?? me?.teams.find((t) => t.id === teamId)?.role ?? null;
-  const isOwner = can(role, 'team.manage');
+  const isOwner = can(team ?? teamIn(me, teamId), 'team.manage');
 
   const afterLeaving = async (message: string) => {
     toast.success(message);
@@ -100,7 +99,7 @@ export function TeamSettingsPage() {
       {team && (
         <>
           <GeneralSection key={team.id} team={team} editable={isOwner} onSaved={setData} />
-          {isOwner && <WebhookSecretSection teamId={team.id} />}
+          {isOwner && <WebhookSecretSection key={team.id} teamId={team.id} />}
           <section className="section" aria-labelledby="danger-title">
             <h2 id="danger-title">{isOwner ? 'Danger zone' : 'Leave'}</h2>
             {team.personal && isOwner ? (
@@ -221,8 +220,6 @@ function WebhookSecretSection({ teamId }: { teamId: number }) {
   const [secret, setSecret] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirmRotate, setConfirmRotate] = useState(false);
-
-  useEffect(() => setSecret(null), [teamId]);
 
   const reveal = async () => {
     setBusy(true);

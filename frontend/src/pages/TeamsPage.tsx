@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { useTeams } from '../api/teams/teams';
+import { useTeams } from '../api/teams';
 import { CreateTeamDialog } from '../components/teams/CreateTeamDialog';
+import { ResourceTable } from '../components/ui/ResourceTable';
 import { formatRelative } from '../lib/format';
 import { useSessionStore } from '../stores/sessionStore';
 
@@ -25,45 +26,43 @@ export function TeamsPage() {
           New team
         </button>
       </header>
-      {loading && !teams && <p className="muted">Loading teams…</p>}
-      {error && <p className="error-text">Could not load the teams: {error.message}</p>}
-      {teams && (
-        <table className="table" data-testid="teams-table">
-          <thead>
-            <tr>
-              <th>Team</th>
-              <th>Your role</th>
-              <th>Created</th>
-              <th aria-label="Actions" />
-            </tr>
-          </thead>
-          <tbody>
-            {teams.map((t) => (
-              <tr key={t.id} data-testid="team-row" data-team-id={t.id}>
-                <td>
-                  <Link to={`/teams/${t.id}`} className="table__main">
-                    {t.name}
-                  </Link>
-                  {t.personal && <span className="badge badge--muted">personal</span>}
-                  {t.id === teamId && <span className="muted small"> · current</span>}
-                </td>
-                <td>{t.role}</td>
-                <td className="muted small">{formatRelative(t.created_at)}</td>
-                <td className="table__actions">
-                  {t.id !== teamId && (
-                    <button type="button" className="button button--small" onClick={() => selectTeam(t.id)} data-testid="switch-team">
-                      Switch to
-                    </button>
-                  )}
-                  <Link to={`/teams/${t.id}`} className="button button--small">
-                    Settings
-                  </Link>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ResourceTable
+        items={teams}
+        loading={loading}
+        error={error}
+        noun="teams"
+        testId="teams-table"
+        columns={[
+          {
+            header: 'Team',
+            cell: (t) => (
+              <>
+                <Link to={`/teams/${t.id}`} className="table__main">
+                  {t.name}
+                </Link>
+                {t.personal && <span className="badge badge--muted">personal</span>}
+                {t.id === teamId && <span className="muted small"> · current</span>}
+              </>
+            ),
+          },
+          { header: 'Your role', cell: (t) => t.role },
+          { header: 'Created', cellClassName: 'muted small', cell: (t) => formatRelative(t.created_at) },
+        ]}
+        rowKey={(t) => t.id}
+        rowProps={(t) => ({ 'data-testid': 'team-row', 'data-team-id': t.id })}
+        actions={(t) => (
+          <>
+            {t.id !== teamId && (
+              <button type="button" className="button button--small" onClick={() => selectTeam(t.id)} data-testid="switch-team">
+                Switch to
+              </button>
+            )}
+            <Link to={`/teams/${t.id}`} className="button button--small">
+              Settings
+            </Link>
+          </>
+        )}
+      />
       {creating && <CreateTeamDialog onClose={() => setCreating(false)} />}
     </div>
   );

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import { describeError } from '../api/client';
-import { listNodeTypes } from '../api/nodeTypes/listNodeTypes';
+import { listNodeTypes } from '../api/nodeTypes';
 import type { NodeType } from '../api/types';
 
 interface CatalogState {

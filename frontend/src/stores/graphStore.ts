@@ -1,3 +1,4 @@
+// Long on purpose: one store, since every action shares the edit-or-view-state and undo-history bookkeeping below; its pure parts live in lib/.
 // The drawing being edited, and its history. React Flow is controlled from
 // here: it reports changes, this store decides which ones are edits (and so
 // enter undo history and make the flow dirty) and which are only view state

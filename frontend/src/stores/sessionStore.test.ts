@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Me } from '../api/types';
+import { sampleTeam } from '../test/fixtures';
 import { useSessionStore } from './sessionStore';
 
 const me = (teams: Me['teams']): Me => ({ id: 1, username: 'alice', teams });
-const personal = { id: 1, name: 'alice', role: 'owner' as const, personal: true };
-const ops = { id: 2, name: 'Ops', role: 'owner' as const, personal: false };
+const personal = sampleTeam({ id: 1, name: 'alice', role: 'owner', personal: true });
+const ops = sampleTeam({ id: 2, name: 'Ops', role: 'owner', personal: false });
 
 function answer(body: Me) {
   return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));

@@ -1,7 +1,8 @@
 import { create } from 'zustand';
 import { describeError } from '../api/client';
-import { getMe } from '../api/me/getMe';
+import { getMe } from '../api/me';
 import type { Me, Role, Team } from '../api/types';
+import { can, teamIn, type Grants } from '../lib/permissions';
 
 const TEAM_KEY = 'baton.team';
 
@@ -69,9 +70,9 @@ export function useCurrentTeam(): Team | null {
 }
 
 export function roleIn(me: Me | null, teamId: number | null | undefined): Role | null {
-  if (!me || teamId === null || teamId === undefined) return null;
-  return me.teams.find((t) => t.id === teamId)?.role ?? null;
+  return teamIn(me, teamId)?.role ?? null;
 }
 
-export const canEdit = (role: Role | null) => role === 'owner' || role === 'editor';
-export const canRun = (role: Role | null) => role === 'owner' || role === 'editor' || role === 'runner';
+// What the user's role in a team allows, from /api/me/ (see lib/permissions).
+export const canEdit = (team: Grants | null) => can(team, 'flows.write');
+export const canRun = (team: Grants | null) => can(team, 'runs.start');

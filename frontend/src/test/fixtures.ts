@@ -1,4 +1,35 @@
-import type { Graph, NodeType, Run } from '../api/types';
+import type { Graph, NodeType, Role, Run, Team } from '../api/types';
+
+// What /api/me/ answers for each role (recorded from the server; accounts/roles.py decides).
+// The editor reads a team's `capabilities` and `key_scopes`, it never derives them from the role.
+const GRANTS: Record<Role, Pick<Team, 'capabilities' | 'key_scopes'>> = {
+  owner: {
+    capabilities: ['api_keys.create', 'credentials.manage', 'credentials.use', 'flows.read', 'flows.write', 'knowledge.write', 'runs.cancel', 'runs.read', 'runs.start', 'team.manage', 'team.read'],
+    key_scopes: ['flows:read', 'runs:write', 'flows:write'],
+  },
+  editor: {
+    capabilities: ['api_keys.create', 'credentials.use', 'flows.read', 'flows.write', 'knowledge.write', 'runs.cancel', 'runs.read', 'runs.start', 'team.read'],
+    key_scopes: ['flows:read', 'runs:write', 'flows:write'],
+  },
+  runner: {
+    capabilities: ['api_keys.create', 'flows.read', 'runs.cancel', 'runs.read', 'runs.start', 'team.read'],
+    key_scopes: ['flows:read', 'runs:write'],
+  },
+  viewer: {
+    capabilities: ['api_keys.create', 'flows.read', 'runs.read', 'team.read'],
+    key_scopes: ['flows:read'],
+  },
+};
+
+/** A team of /api/me/ with what its role there allows, as the server says it. */
+export function sampleTeam(team: Pick<Team, 'id' | 'name' | 'role'> & Partial<Team>): Team {
+  return {
+    personal: false,
+    created_at: '2025-01-01T09:00:00Z',
+    ...GRANTS[team.role],
+    ...team,
+  };
+}
 
 const settingsSchema = {
   type: 'object',
@@ -130,6 +161,13 @@ export function sampleRun(overrides: Partial<Run> = {}): Run {
     started_at: '2025-01-01T10:00:00Z',
     finished_at: null,
     duration_ms: null,
+    flow_revision: 1,
+    version: null,
+    usage: null,
+    parent_run: null,
+    parent_node_id: '',
+    parent_key: '',
+    waiting_for_slot: false,
     graph: sampleGraph(),
     seq: 5,
     nodes: [

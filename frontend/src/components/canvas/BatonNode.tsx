@@ -20,6 +20,7 @@ import { useGraphStore } from '../../stores/graphStore';
 import { describeWaitKey, useNodeRun, useRunStore, waitKey } from '../../stores/runStore';
 import { useUiStore } from '../../stores/uiStore';
 import { StatusIcon } from '../ui/StatusIcon';
+import './BatonNode.css';
 
 const STREAM_TAIL = 600;
 const NO_UPSTREAM: string[] = [];
@@ -67,7 +68,7 @@ function StreamTail({ text }: { text: string }) {
  *   high at 0.45, unreadable anyway), the label drawn larger instead;
  * - `map` below MAP_ZOOM: no text at all, and handles drawn as plain elements
  *   (StaticHandle), too small there to start a connection from.
- * Every level has the same size and handle positions (fixed heights in app.css;
+ * Every level has the same size and handle positions (fixed heights in BatonNode.css;
  * run extras such as errors are drawn at every level), so crossing a threshold
  * moves no edge and needs no re-measuring; data-id and data-status stay.
  */

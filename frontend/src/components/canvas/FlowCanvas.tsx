@@ -25,6 +25,8 @@ import { toast } from '../../stores/toastStore';
 import { BatonNode, MAP_ZOOM } from './BatonNode';
 import { FlowMiniMap } from './FlowMiniMap';
 import { NoteNode } from './NoteNode';
+import './FlowCanvas.css';
+import './BatonNode.css';
 
 export const DRAG_MIME = 'application/x-baton-node-type';
 

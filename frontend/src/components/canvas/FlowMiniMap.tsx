@@ -2,6 +2,7 @@ import { Panel, useReactFlow, useStore, useStoreApi, type ReactFlowState } from 
 import { memo, useMemo, useRef, type PointerEvent, type WheelEvent } from 'react';
 import { minimapShapes, minimapView, visibleRect, type MapNode } from '../../lib/minimap';
 import { useRunStore } from '../../stores/runStore';
+import './FlowMiniMap.css';
 
 const WIDTH = 200;
 const HEIGHT = 150;

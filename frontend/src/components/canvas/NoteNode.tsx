@@ -2,6 +2,7 @@ import { NodeResizer, useReactFlow, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { FlowNode } from '../../lib/graph';
 import { useGraphStore } from '../../stores/graphStore';
+import './NoteNode.css';
 
 export const NOTE_COLORS = ['yellow', 'blue', 'green', 'pink', 'gray'] as const;
 

@@ -1,6 +1,5 @@
 import { useCallback } from 'react';
-import type { NodeSettings } from '../../api/types';
-import type { JsonSchema } from '../../api/types';
+import type { JsonSchema, NodeSettings } from '../../api/types';
 import { useNodeType } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
 import { useRunStore } from '../../stores/runStore';
@@ -8,6 +7,8 @@ import { useUiStore } from '../../stores/uiStore';
 import { LazySchemaForm as SchemaForm } from '../forms/LazySchemaForm';
 import type { FormContext } from '../forms/PickerWidget';
 import { NodeRunInspector } from '../run/NodeRunInspector';
+import './panel.css';
+import './ProblemsList.css';
 
 /** Used when the catalog entry carries no settings_schema. */
 export const FALLBACK_SETTINGS_SCHEMA: JsonSchema = {

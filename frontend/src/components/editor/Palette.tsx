@@ -9,6 +9,7 @@ import { useCatalogStore } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
 import { useUiStore } from '../../stores/uiStore';
 import { DRAG_MIME } from '../canvas/FlowCanvas';
+import './Palette.css';
 
 /** Adds a node of this type at the middle of the visible canvas, nudged off any node already there. */
 function useAddAtCentre(canvasRef: RefObject<HTMLElement | null>) {
@@ -51,8 +52,14 @@ export function Palette({ canvasRef, disabled }: PaletteProps) {
   const filtered = useMemo(() => filterNodeTypes(types, query), [types, query]);
   const groups = useMemo(() => groupByCategory(filtered), [filtered]);
   const flat = useMemo(() => groups.flatMap(([, list]) => list), [groups]);
+  // Each type's place in the keyboard order (the groups, one after the other).
+  const order = useMemo(() => new Map(flat.map((t, i) => [t.type, i])), [flat]);
+  // A new search starts at its first match.
+  const search = (text: string) => {
+    setQuery(text);
+    setActive(0);
+  };
 
-  useEffect(() => setActive(0), [query]);
   useEffect(() => {
     if (paletteFocus > 0) {
       searchRef.current?.focus();
@@ -75,12 +82,11 @@ export function Palette({ canvasRef, disabled }: PaletteProps) {
       const pick = flat[active];
       if (pick && !disabled) addAtCentre(pick);
     } else if (e.key === 'Escape') {
-      if (query) setQuery('');
+      if (query) search('');
       else searchRef.current?.blur();
     }
   };
 
-  let index = -1;
   return (
     <aside className="palette" aria-label="Node palette" data-testid="palette">
       <div className="palette__search">
@@ -90,7 +96,7 @@ export function Palette({ canvasRef, disabled }: PaletteProps) {
           type="search"
           placeholder="Search nodes  ( / )"
           value={query}
-          onChange={(e) => setQuery(e.target.value)}
+          onChange={(e) => search(e.target.value)}
           onKeyDown={onKeyDown}
           onFocus={() => setSearching(true)}
           onBlur={() => setSearching(false)}
@@ -108,8 +114,7 @@ export function Palette({ canvasRef, disabled }: PaletteProps) {
           <div key={category} className="palette__group">
             <div className="palette__category">{category}</div>
             {list.map((t) => {
-              index += 1;
-              const isActive = searching && index === active;
+              const isActive = searching && order.get(t.type) === active;
               return (
                 <div
                   key={t.type}

@@ -1,5 +1,6 @@
 import { useReactFlow } from '@xyflow/react';
 import { useGraphStore } from '../../stores/graphStore';
+import './ProblemsList.css';
 
 /** Every problem the server named; clicking one selects and shows what it names. */
 export function ProblemsList() {

@@ -1,18 +1,20 @@
 import { Link } from 'react-router';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { describeError } from '../../api/client';
-import { listRunsPage, useRuns } from '../../api/runs/listRuns';
+import { listRunsPage, useRuns } from '../../api/runs';
 import type { RunSummary } from '../../api/types';
 import { formatDuration, formatRelative } from '../../lib/format';
 import { useRunStore } from '../../stores/runStore';
 import { StatusBadge } from '../ui/StatusIcon';
+import './RunHistory.css';
 
 /** The flow's past runs, newest first; each opens at /runs/<id>. */
 export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey: number }) {
   const { data, error, loading, reload } = useRuns(flowId, refreshKey);
-  const [older, setOlder] = useState<{ runs: RunSummary[]; next: string | null } | null>(null);
+  // Older pages, after the first page they were loaded behind (a new first page drops them).
+  const [more, setMore] = useState<{ after: typeof data; runs: RunSummary[]; next: string | null } | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
-  useEffect(() => setOlder(null), [data]);
+  const older = more && more.after === data ? more : null;
   const runs = [...(data?.results ?? []), ...(older?.runs ?? [])];
   const next = older ? older.next : (data?.next ?? null);
   const loadMore = async () => {
@@ -20,9 +22,9 @@ export function RunHistory({ flowId, refreshKey }: { flowId: number; refreshKey:
     setLoadingMore(true);
     try {
       const page = await listRunsPage(next);
-      setOlder({ runs: [...(older?.runs ?? []), ...page.results], next: page.next });
+      setMore({ after: data, runs: [...(older?.runs ?? []), ...page.results], next: page.next });
     } catch (err) {
-      setOlder({ runs: older?.runs ?? [], next: null });
+      setMore({ after: data, runs: older?.runs ?? [], next: null });
       console.warn(describeError(err));
     } finally {
       setLoadingMore(false);

@@ -1,8 +1,7 @@
 import { useMemo, useState } from 'react';
 import { describeError } from '../../api/client';
-import { createSchedule, updateSchedule } from '../../api/triggers/schedules';
-import type { Schedule, ScheduleInput } from '../../api/triggers/types';
-import type { FlowVersionSummary } from '../../api/versions/types';
+import { createSchedule, updateSchedule } from '../../api/schedules';
+import type { FlowVersionSummary, Schedule, ScheduleInput } from '../../api/types';
 import { browserTimeZone, checkCron, CRON_PRESETS, describeCron, normalizeCron, timeZones } from '../../lib/cron';
 import type { FlowNode } from '../../lib/graph';
 import { deriveRunInputs, initialInputsJson, parseInputsObject } from '../../lib/runInputs';

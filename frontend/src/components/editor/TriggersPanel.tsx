@@ -1,10 +1,10 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { describeError } from '../../api/client';
-import { deleteSchedule, updateSchedule, useSchedules } from '../../api/triggers/schedules';
-import { createTrigger, revokeTrigger, useTriggers } from '../../api/triggers/triggers';
-import type { NewTriggerUrl, Schedule, TriggerUrl } from '../../api/triggers/types';
-import { useVersions } from '../../api/versions/versions';
+import { deleteSchedule, updateSchedule, useSchedules } from '../../api/schedules';
+import { createTrigger, revokeTrigger, useTriggers } from '../../api/triggers';
+import type { NewTriggerUrl, Schedule, TriggerUrl } from '../../api/types';
+import { useVersions } from '../../api/versions';
 import { describeCron, formatInZone } from '../../lib/cron';
 import { curlExample, exampleBody } from '../../lib/triggerExample';
 import { formatRelative, formatTime } from '../../lib/format';
@@ -15,6 +15,8 @@ import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { copyText } from '../ui/copyText';
 import { Dialog } from '../ui/Dialog';
 import { ScheduleDialog } from './ScheduleDialog';
+import './panel.css';
+import './TriggersPanel.css';
 
 interface TriggersPanelProps {
   flowId: number;

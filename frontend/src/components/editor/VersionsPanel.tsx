@@ -1,15 +1,16 @@
 import { useReactFlow } from '@xyflow/react';
 import { useState } from 'react';
 import { ApiError, describeError } from '../../api/client';
-import { getFlow } from '../../api/flows/getFlow';
-import type { Flow, GraphProblem } from '../../api/types';
-import type { FlowVersionSummary, VersionRef } from '../../api/versions/types';
-import { diffVersions, getVersion, publishVersion, restoreVersion, useVersions } from '../../api/versions/versions';
+import { getFlow } from '../../api/flows';
+import type { Flow, FlowVersionSummary, GraphProblem, VersionRef } from '../../api/types';
+import { diffVersions, getVersion, publishVersion, restoreVersion, useVersions } from '../../api/versions';
 import { formatRelative, formatTime } from '../../lib/format';
 import { buildDiffView, describeDiffCounts, summarizeDiff, type DiffEntry } from '../../lib/graphDiff';
 import { selectDirty, selectPreview, useGraphStore } from '../../stores/graphStore';
 import { toast } from '../../stores/toastStore';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
+import './panel.css';
+import './VersionsPanel.css';
 
 interface VersionsPanelProps {
   flowId: number;

@@ -1,9 +1,9 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { describeError } from '../../api/client';
-import { copyFlow, moveFlow } from '../../api/flows/moveCopyFlow';
+import { copyFlow, moveFlow } from '../../api/flows';
 import type { Flow, FlowSummary, Team } from '../../api/types';
-import { can, teamLabel, writableTeams } from '../../lib/permissions';
+import { can, teamIn, teamLabel, writableTeams } from '../../lib/permissions';
 import { useSessionStore } from '../../stores/sessionStore';
 import { Dialog } from '../ui/Dialog';
 
@@ -26,7 +26,7 @@ export function MoveCopyFlowDialog({ flow, onDone, onClose }: Props) {
   const selectTeam = useSessionStore((s) => s.selectTeam);
   const navigate = useNavigate();
   const targets = writableTeams(me, flow.team);
-  const mayMove = can(me?.teams.find((t) => t.id === flow.team)?.role, 'flows.write');
+  const mayMove = can(teamIn(me, flow.team), 'flows.write');
   const [action, setAction] = useState<'copy' | 'move'>('copy');
   const [targetId, setTargetId] = useState<number | null>(targets[0]?.id ?? null);
   const [name, setName] = useState(flow.name);

@@ -1,5 +1,5 @@
 import type { FieldProps } from '@rjsf/utils';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 function show(value: unknown): string {
   return value === undefined || value === null ? '' : JSON.stringify(value, null, 2);
@@ -10,8 +10,10 @@ export function JsonField({ formData, onChange, fieldPathId, schema, name, disab
   const [text, setText] = useState(() => show(formData));
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    // Follow outside changes (undo, another node) unless the text already means the same.
+  // Follow outside changes (undo, another node) unless the text already means the same.
+  const [shown, setShown] = useState(formData);
+  if (formData !== shown) {
+    setShown(formData);
     setText((current) => {
       try {
         if (current.trim() && JSON.stringify(JSON.parse(current)) === JSON.stringify(formData)) return current;
@@ -20,7 +22,7 @@ export function JsonField({ formData, onChange, fieldPathId, schema, name, disab
       }
       return show(formData);
     });
-  }, [formData]);
+  }
 
   const commit = (value: string) => {
     setText(value);

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { forgetPickable } from '../../api/pickers/usePickable';
+import { forgetPickable } from '../../api/pickers';
 import { SchemaForm } from './SchemaForm';
 
 // An llm node's config schema as the server sends it (pydantic, abridged).

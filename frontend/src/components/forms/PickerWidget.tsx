@@ -1,9 +1,11 @@
 import type { WidgetProps } from '@rjsf/utils';
 import { Link } from 'react-router';
 import { ApiError } from '../../api/client';
-import { usePickable } from '../../api/pickers/usePickable';
+import { usePickable } from '../../api/pickers';
 import { buildPickerOptions, isPickerKind, PICKER_MANAGE_PATHS, PICKER_NOUNS, pickedId, type PickerKind } from '../../lib/pickerOptions';
-import { canEdit, roleIn, useSessionStore } from '../../stores/sessionStore';
+import { can, teamIn } from '../../lib/permissions';
+import { useSessionStore } from '../../stores/sessionStore';
+import './PickerWidget.css';
 
 /** What a form knows about where it is: the team whose objects pickers list, the flow being edited. */
 export interface FormContext {
@@ -27,9 +29,9 @@ function PickerWidget({ id, value, onChange, schema, disabled, readonly, registr
   const context = (registry.formContext ?? {}) as FormContext;
   const sessionTeam = useSessionStore((s) => s.teamId);
   const teamId = context.teamId ?? sessionTeam;
-  const role = useSessionStore((s) => roleIn(s.me, teamId));
+  const team = useSessionStore((s) => teamIn(s.me, teamId));
   // Only editors and owners use credentials: for others the server lists none.
-  const hidden = kind === 'credential' && role !== null && !canEdit(role);
+  const hidden = kind === 'credential' && team !== null && !can(team, 'credentials.use');
   const { data, error, loading, reload } = usePickable(kind, hidden ? null : (teamId ?? null));
   const nullable = Boolean((schema as Record<string, unknown>)['x-baton-nullable']);
   const providersRaw = (schema as Record<string, unknown>)['x-baton-providers'];

@@ -9,6 +9,7 @@ import { stableStringify } from '../../lib/format';
 import { deriveUiSchema, simplifySchema } from '../../lib/schema';
 import { JsonField } from './JsonField';
 import { PickerAwareTextWidget, type FormContext } from './PickerWidget';
+import './SchemaForm.css';
 
 const fields: RegistryFieldsType = { json: JsonField };
 const widgets: RegistryWidgetsType = { TextWidget: PickerAwareTextWidget };

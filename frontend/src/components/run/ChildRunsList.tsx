@@ -3,6 +3,7 @@ import type { ChildRun } from '../../api/types';
 import { formatDuration } from '../../lib/format';
 import { describeChildKey } from '../../lib/runDetails';
 import { StatusBadge } from '../ui/StatusIcon';
+import './ChildRunsList.css';
 
 interface ChildRunsListProps {
   children: readonly ChildRun[];

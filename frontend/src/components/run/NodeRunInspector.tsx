@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'react';
 import { describeError } from '../../api/client';
-import { getRun } from '../../api/runs/getRun';
-import { resumeNode } from '../../api/runs/resumeNode';
+import { getRun, resumeNode } from '../../api/runs';
 import { formatDuration, formatTime, valueAsText } from '../../lib/format';
 import { upstreamOf } from '../../lib/graph';
 import { childrenOf, formatUsage, PARENT_TYPES } from '../../lib/runDetails';
 import { ChildRunsList } from './ChildRunsList';
 import { useGraphStore } from '../../stores/graphStore';
 import { describeWaitKey, useNodeRun, useRunStore, waitKey } from '../../stores/runStore';
+import './NodeRunInspector.css';
 
 const NO_UPSTREAM: string[] = [];
 import { toast } from '../../stores/toastStore';

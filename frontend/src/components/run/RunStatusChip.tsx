@@ -3,6 +3,7 @@ import { useNow } from '../../hooks/useNow';
 import { formatDuration } from '../../lib/format';
 import { isTerminal, useRunStore } from '../../stores/runStore';
 import { StatusBadge } from '../ui/StatusIcon';
+import './RunStatusChip.css';
 
 /** The run on screen in one line: status, time, live connection, link to its page. */
 export function RunStatusChip({ showLink = true }: { showLink?: boolean }) {

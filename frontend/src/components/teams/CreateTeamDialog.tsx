@@ -1,6 +1,6 @@
 import { useNavigate } from 'react-router';
 import { describeError } from '../../api/client';
-import { createTeam } from '../../api/teams/teams';
+import { createTeam } from '../../api/teams';
 import { useSessionStore } from '../../stores/sessionStore';
 import { toast } from '../../stores/toastStore';
 import { PromptDialog } from '../ui/PromptDialog';

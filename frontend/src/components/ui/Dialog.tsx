@@ -1,4 +1,5 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, type ReactNode } from 'react';
+import './Dialog.css';
 
 interface DialogProps {
   title: string;
@@ -13,8 +14,11 @@ interface DialogProps {
 export function Dialog({ title, onClose, children, footer, testId, wide }: DialogProps) {
   const titleId = useId();
   const boxRef = useRef<HTMLDivElement>(null);
+  // The latest onClose, for the key listener set up once.
   const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
+  useLayoutEffect(() => {
+    onCloseRef.current = onClose;
+  });
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;

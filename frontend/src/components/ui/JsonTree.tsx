@@ -2,6 +2,7 @@ import { memo, useState } from 'react';
 import { valueAsText } from '../../lib/format';
 import { toast } from '../../stores/toastStore';
 import { copyText } from './copyText';
+import './JsonTree.css';
 
 const MAX_CHILDREN = 200;
 

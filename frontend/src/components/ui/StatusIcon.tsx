@@ -1,4 +1,5 @@
 import type { NodeStatus, RunStatus } from '../../api/types';
+import './StatusIcon.css';
 
 const ICONS: Record<string, string> = {
   idle: '',

@@ -1,4 +1,5 @@
 import { useToastStore } from '../../stores/toastStore';
+import './Toasts.css';
 
 export function Toasts() {
   const toasts = useToastStore((s) => s.toasts);

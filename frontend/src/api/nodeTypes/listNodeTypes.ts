@@ -1,8 +1,0 @@
-import { itemsOf, request } from '../client';
-import type { NodeType, Page } from '../types';
-
-/** GET /api/node-types/ — the catalog the palette and forms come from. */
-export async function listNodeTypes(signal?: AbortSignal): Promise<NodeType[]> {
-  const data = await request<NodeType[] | Page<NodeType>>('GET', '/api/node-types/', undefined, { signal });
-  return itemsOf(data);
-}

@@ -1,0 +1,89 @@
+// Running the flow from the editor: the run dialog, starting (the draft when there are
+// unsaved changes), cancelling, following the run on screen, and when the run history
+// should be read again.
+import { useEffect, useState } from 'react';
+import { describeError } from '../api/client';
+import { cancelRun, startRun } from '../api/runs';
+import { deriveRunInputs } from '../lib/runInputs';
+import { selectDirty, useGraphStore } from '../stores/graphStore';
+import { isTerminal, useRunStore } from '../stores/runStore';
+import { toast } from '../stores/toastStore';
+import { problemsOf } from './useFlowDocument';
+import { useRunConnection } from './useRunConnection';
+import { useRunRefresh } from './useRunRefresh';
+
+interface RunLauncherOptions {
+  /** The flow to run; null until it has loaded. */
+  flowId: number | null;
+  /** The server refused the drawing (its problems are in graphStore): show them. */
+  onProblems: () => void;
+}
+
+export type RunLauncher = ReturnType<typeof useRunLauncher>;
+
+export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
+  const [showDialog, setShowDialog] = useState(false);
+  const [runId, setRunId] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const [started, setStarted] = useState(0);
+  const runStatus = useRunStore((s) => s.run?.status);
+  const live = runId !== null && !isTerminal(runStatus);
+  // The history is read again when a run starts from here, and when it ends.
+  const historyKey = started * 2 + (runId !== null && isTerminal(runStatus) ? 1 : 0);
+
+  useRunConnection(runId);
+  useRunRefresh(runId);
+
+  // The run on screen belongs to this flow's editor only.
+  useEffect(() => {
+    useRunStore.getState().clear();
+    return () => useRunStore.getState().clear();
+  }, []);
+
+  const run = async (inputs: Record<string, unknown>) => {
+    if (flowId === null) return;
+    setShowDialog(false);
+    const s = useGraphStore.getState();
+    if (s.preview) return;
+    const draft = selectDirty(s) ? s.graph() : undefined;
+    setStarting(true);
+    try {
+      const startedRun = await startRun(flowId, inputs, draft);
+      const runs = useRunStore.getState();
+      runs.clear();
+      runs.begin(startedRun.id);
+      runs.loadRun(startedRun);
+      setRunId(startedRun.id);
+      setStarted((n) => n + 1);
+      useGraphStore.getState().setProblems([]);
+    } catch (err) {
+      const problems = problemsOf(err);
+      if (problems) {
+        useGraphStore.getState().setProblems(problems);
+        onProblems();
+      }
+      toast.error(`The run did not start: ${describeError(err)}`);
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  /** The Run button: asks for inputs when the flow has input nodes, else runs at once. */
+  const open = () => {
+    const form = deriveRunInputs(useGraphStore.getState().nodes);
+    if (form.none) void run({});
+    else setShowDialog(true);
+  };
+
+  const cancel = async () => {
+    if (!runId) return;
+    try {
+      await cancelRun(runId);
+      toast.info('Cancelling the run…');
+    } catch (err) {
+      toast.error(describeError(err));
+    }
+  };
+
+  return { runId, live, starting, showDialog, closeDialog: () => setShowDialog(false), open, run, cancel, historyKey };
+}

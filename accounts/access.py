@@ -16,9 +16,9 @@ A key limited to flows that were all deleted is limited to nothing, never to eve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 
 from orchestrator_site.problems import Forbidden, NotFound
 
@@ -27,8 +27,6 @@ from .roles import SCOPES_FOR_CAPABILITY, keys_may, role_allows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-M = TypeVar("M", bound=Model)
 
 FLOW_LIMITED_KEY_CREATES = (
     "this API key is limited to some flows: it cannot create flows, knowledge bases or "
@@ -82,6 +80,7 @@ class Access:
         if not self.flow_limited:
             return None
         if self._flow_ids is None:
+            assert self.key is not None  # flow_limited says so
             self._flow_ids = frozenset(self.key.flows.values_list("id", flat=True))
         return self._flow_ids
 
@@ -156,9 +155,9 @@ class Access:
         self.check_flow_object(flow.team_id, flow.id, capability, what="flow")
 
     def fetch(
-        self, queryset: QuerySet[M], pk: Any, capability: str | None, *, what: str,
+        self, queryset: QuerySet, pk: Any, capability: str | None, *, what: str,
         flow_field: str | None = None,
-    ) -> M:
+    ) -> Any:
         """The object of `queryset` with this pk, if the caller may do `capability` to it:
         NotFound when it does not exist for them, Forbidden when their role or key forbids.
         `flow_field` names the object's flow ("id" for a flow, "flow_id" for a run): a flow
@@ -205,4 +204,5 @@ def team_for_new_object(request: Any, team_id: int | None, capability: str) -> T
         else:
             team_id = personal_team(request.user).id
     access.check_may_create(team_id, capability)
-    return Team.objects.get(pk=team_id)
+    team: Team = Team.objects.get(pk=team_id)
+    return team

@@ -43,7 +43,8 @@ class TeamScopedAdmin(admin.ModelAdmin):
             return True
         if obj is None:
             return True  # list pages: the queryset is already limited
-        return role_allows(roles_of(request.user).get(self.team_id_of(obj)), capability)
+        team_id = self.team_id_of(obj)
+        return team_id is not None and role_allows(roles_of(request.user).get(team_id), capability)
 
     def get_queryset(self, request) -> QuerySet:
         queryset = super().get_queryset(request)

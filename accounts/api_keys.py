@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from orchestrator_site.problems import Invalid
+
 from .models import ALL_SCOPES, ApiKey, Team
 from .roles import Capability, role_allows, scopes_allowed
 

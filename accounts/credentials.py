@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 
 from orchestrator_site.problems import Invalid
+
 from .models import Credential, Provider, Team
 
 DATA_FIELDS = ("api_key", "base_url")

@@ -72,7 +72,7 @@ class Scope(models.TextChoices):
     FLOWS_WRITE = "flows:write", "Create and change flows"
 
 
-ALL_SCOPES = [scope.value for scope in Scope]
+ALL_SCOPES: list[str] = [scope.value for scope in Scope]  # type: ignore[attr-defined]
 KEY_PREFIX = "bt_"
 
 

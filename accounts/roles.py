@@ -44,11 +44,12 @@ _EDITOR = _RUNNER | {
 }
 _OWNER = _EDITOR | {Capability.CREDENTIALS_MANAGE, Capability.TEAM_MANAGE}
 
+# Keyed by the roles' values (Role's choices).
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.VIEWER: frozenset(_VIEWER),
-    Role.RUNNER: frozenset(_RUNNER),
-    Role.EDITOR: frozenset(_EDITOR),
-    Role.OWNER: frozenset(_OWNER),
+    "viewer": frozenset(_VIEWER),
+    "runner": frozenset(_RUNNER),
+    "editor": frozenset(_EDITOR),
+    "owner": frozenset(_OWNER),
 }
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-
 from orchestrator_site.problems import Conflict, Invalid
+
 from .models import Membership, Team
 from .roles import Role
 

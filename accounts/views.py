@@ -28,7 +28,6 @@ from .serializers import (
 )
 
 
-
 def get_team(request, pk: int, capability: str | None) -> Team:
     """The team if the caller is in it (else 404) and their role allows (else 403); with
     no capability, being a member is enough."""

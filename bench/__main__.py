@@ -108,9 +108,7 @@ class Bench:
 
     def run_and_wait(self, flow, inputs=None, timeout: float = 120.0):
         from runs.models import Run
-        from runs.services import do_start_run
-
-        from runs.services import wait_for_run
+        from runs.services import do_start_run, wait_for_run
 
         began = time.time()
         run = do_start_run(flow=flow, user=self.user, inputs=inputs or {}, trigger="bench")
@@ -204,7 +202,7 @@ def event_latencies(
     for _ in range(runs):
         run = do_start_run(flow=flow, user=bench.user, inputs={}, trigger="bench")
 
-        async def watch():
+        async def watch(run=run):
             uri = web_url.replace("http", "ws") + f"/ws/runs/{run.id}/"
             async with websockets.connect(uri, additional_headers={"Authorization": f"Bearer {key}"}) as ws:
                 while True:
@@ -317,7 +315,7 @@ def main() -> None:
         }
 
         say("100-node inline chain")
-        per_node, end_to_end = zip(*(bench.inline_chain(inline_flow, 100) for _ in range(REPEATS)))
+        per_node, end_to_end = zip(*(bench.inline_chain(inline_flow, 100) for _ in range(REPEATS)), strict=True)
         results["inline_chain"] = {
             "ms_per_node": round(median(per_node), 4),
             "end_to_end_ms": round(median(end_to_end), 1),

@@ -74,10 +74,10 @@ def editor_render(web_url: str, user, repeats: int = 3) -> dict:
                 """() => {
                   const last = Math.max(0, ...window.__longTasks);
                   return performance.now() - Math.max(last, %f) > 500;
-                }""" % rendered,
+                }""" % rendered,  # noqa: UP031 - the JavaScript's braces
                 polling=100, timeout=60_000,
             )
-            ready = page.evaluate("Math.max(%f, ...window.__longTasks)" % rendered)
+            ready = page.evaluate(f"Math.max({rendered:f}, ...window.__longTasks)")
             target = page.locator(".react-flow__node").first
             began = page.evaluate("performance.now()")
             target.click()

@@ -58,7 +58,7 @@ def _by_id(items: Any) -> dict[str, dict[str, Any]]:
 
 def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Dotted names of what differs: `type`, `data.config`, `data.label`, `position`..."""
-    fields = []
+    fields: list[str] = []
     for key in sorted(set(before) | set(after)):
         if key == "id":
             continue

@@ -59,7 +59,7 @@ def install_examples(*, user, team, credential_id: int | None = None, model: str
 def resolve_links(graph: dict[str, Any], links: dict[str, dict[str, str]], team) -> dict[str, Any]:
     from knowledge.models import KnowledgeBase
 
-    models = {"flow": Flow, "knowledge_base": KnowledgeBase}
+    models: dict[str, Any] = {"flow": Flow, "knowledge_base": KnowledgeBase}
     for node in graph.get("nodes", []):
         for field, name in links.get(node["id"], {}).items():
             model = models.get(field)

@@ -43,7 +43,7 @@ class _Node(BaseModel):
     id: str = Field(..., min_length=1, max_length=MAX_ID_LENGTH)
     type: str = Field(..., min_length=1, max_length=100)
     position: _Position = Field(default_factory=_Position)
-    data: _NodeData = Field(default_factory=_NodeData)
+    data: _NodeData = Field(default_factory=lambda: _NodeData.model_validate({}))
 
 
 class _Edge(BaseModel):
@@ -197,7 +197,7 @@ def _check_edges(check: GraphCheck, raw_edges: list) -> list[dict[str, Any]]:
             problems.append(_missing_node_message(check, edge.source, "source"))
         if target is None:
             problems.append(_missing_node_message(check, edge.target, "target"))
-        if problems:
+        if source is None or target is None:
             for problem in problems:
                 check.edge_error(edge.id, problem)
             continue

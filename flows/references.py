@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -47,7 +47,7 @@ def references_in(config: Any, kind: str) -> list[Any]:
     return list(dict.fromkeys(_picked(config, kind)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _names_any(node_type: NodeType, kind: str) -> bool:
     schema = json.dumps(node_type.Config.model_json_schema())
     return f'"{PICKER}": "{kind}"' in schema
@@ -64,9 +64,9 @@ def graph_references(graph: Any, kind: str) -> list[tuple[str, Any]]:
         node_type = get_node_type(str(raw.get("type", "")))
         if node_type is None or not _names_any(node_type, kind):
             continue
-        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        data = raw.get("data")
         try:
-            config = node_type.parse_config(data.get("config"))
+            config = node_type.parse_config(data.get("config") if isinstance(data, dict) else None)
         except (ValidationError, ValueError, TypeError):
             continue
         found.extend((raw["id"], value) for value in references_in(config, kind))

@@ -7,8 +7,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, NotFound
+
 from .diff import GraphDiff, diff_graphs
 from .graph import GraphError, check_graph
 from .models import Flow, FlowVersion

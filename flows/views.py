@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from accounts.access import access_for, team_for_new_object
 from accounts.models import Team
 from accounts.roles import Capability
-from orchestrator_site.problems import NotFound
 from orchestrator_site.params import query_int
+from orchestrator_site.problems import NotFound
 
 from . import services
 from .graph import check_graph

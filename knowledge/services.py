@@ -11,9 +11,8 @@ a task has made them.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -22,8 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Credential, Team
-
 from orchestrator_site.problems import Invalid
+
 from . import chunking, parsing
 from .extraction import extract_text
 from .models import Chunk, Document, KnowledgeBase
@@ -246,7 +245,7 @@ def do_embed_document(document_id: int) -> None:
         )
         chunks = [
             Chunk(id=chunk_id, vector=np.asarray(vector, dtype="<f4").tobytes())
-            for (chunk_id, _), vector in zip(rows, vectors)
+            for (chunk_id, _), vector in zip(rows, vectors, strict=True)
         ]
         with transaction.atomic():
             Chunk.objects.bulk_update(chunks, ["vector"], batch_size=200)

@@ -5,8 +5,8 @@ from rest_framework.response import Response
 
 from accounts.access import access_for, team_for_new_object
 from accounts.roles import Capability
-from orchestrator_site.problems import NotFound
 from orchestrator_site.params import query_int
+from orchestrator_site.problems import NotFound
 
 from . import services
 from .models import Document, KnowledgeBase

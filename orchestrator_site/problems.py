@@ -8,6 +8,7 @@ exceptions. This module imports no framework.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -55,9 +56,9 @@ class Unprocessable(Problem):
 class GraphInvalid(Problem):
     """A graph with problems (400), each naming its node or edge."""
 
-    def __init__(self, errors: list[dict[str, str]]) -> None:
+    def __init__(self, errors: Sequence[Mapping[str, object]]) -> None:
         super().__init__("the graph is invalid")
-        self.errors = errors
+        self.errors = [dict(error) for error in errors]
 
 
 class Unavailable(Problem):

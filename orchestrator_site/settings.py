@@ -13,6 +13,7 @@ import json
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -145,7 +146,7 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------
-if BATON_MODE == "queue":
+if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
@@ -335,14 +336,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     # Unacked messages of a worker that vanished come back after this long; the sweeper
     # re-queues lost nodes long before, so this only bounds duplicate deliveries.
     "visibility_timeout": env_int("BATON_VISIBILITY_TIMEOUT", 3600, minimum=60),
 }
-if env_str("BATON_BROKER_KEYPREFIX"):
+_broker_prefix = env_str("BATON_BROKER_KEYPREFIX")
+if _broker_prefix:
     # Lets several Baton installations (or test sessions) share one Redis database.
-    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("BATON_BROKER_KEYPREFIX")
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
 CELERY_WORKER_CONCURRENCY = env_int("BATON_WORKER_CONCURRENCY", 2, minimum=1)
 # Celery beat (one process: `make beat` in queue mode; `make run` starts it in local mode)
 # sends the schedule tick; a tick nobody took in time is dropped, the next one does its work.

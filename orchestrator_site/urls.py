@@ -11,6 +11,7 @@ api = [
     path("", include("accounts.urls")),
     path("", include("flows.urls")),
     path("", include("runs.api.urls")),
+    path("", include("runs.live.urls")),
     path("", include("knowledge.urls")),
     path("", include("triggers.urls")),
     path("health/", views.health, name="health"),

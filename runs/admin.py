@@ -2,7 +2,6 @@ from django.contrib import admin
 
 from accounts.admin_access import TeamScopedAdmin
 from accounts.roles import Capability
-
 from orchestrator_site.problems import Conflict
 
 from . import services

@@ -6,8 +6,11 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import children  # noqa: F401 - connects the run_finished receiver
-        from . import callbacks, limits
+        from . import (
+            callbacks,
+            children,  # noqa: F401 - connects the run_finished receiver
+            limits,
+        )
         from .effects import run_finished
 
         # A run's end frees a slot of its team's cap and makes its callback due. Either can

@@ -29,10 +29,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from flows.nodes.base import FatalNodeError
 from flows.nodes.addresses import literal_address
+from flows.nodes.base import FatalNodeError
 from flows.nodes.outbound import OutboundRefused, allow_rules, guarded_client, is_public
-
 from orchestrator_site.problems import Invalid
 
 from .core import engine

@@ -124,8 +124,8 @@ def create_children(step: RunStep, node: NodeRun, intents: list[ChildIntent]) ->
     """Create the child runs a node asked for (reserved with reserve_children), in the step
     recording its outcome; they start after the commit."""
     root_id = step.run.root_run_id or step.run.pk
-    runs = []
-    node_runs = []
+    runs: list[Run] = []
+    node_runs: list[NodeRun] = []
     for intent in intents:
         digest = plans.graph_digest(intent.graph)
         plan = plans.plan_of_graph(digest, intent.graph).plan

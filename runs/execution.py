@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
+from flows.graph import CheckedNode
 from flows.nodes.base import (
     ChildRun,
     Continue,
@@ -24,8 +25,6 @@ from flows.nodes.base import (
     NodeError,
     Suspend,
 )
-
-from flows.graph import CheckedNode
 
 from .core import engine
 from .core.outcomes import ChildIntent, Continued, Failed, Outcome, Succeeded, Suspended
@@ -166,8 +165,8 @@ class ExecutionContext:
 
         if credential_id is None:
             raise FatalNodeError(NO_CREDENTIAL_HELP)
-        secret = self._credentials.get(credential_id)
-        if secret is None:
+        known = self._credentials.get(credential_id)
+        if known is None:
             try:
                 secret = load_secret(self.team_id, credential_id)
             except Credential.DoesNotExist:
@@ -178,8 +177,8 @@ class ExecutionContext:
             except CredentialUnreadable as exc:
                 raise FatalNodeError(str(exc)) from None
             self.redactor.add(*secret.secret_values())
-            self._credentials[credential_id] = secret
-        return secret
+            self._credentials[credential_id] = known = secret
+        return known
 
     def redact(self, value: Any) -> Any:
         return self.redactor.value(value) if self.redactor else value

@@ -61,5 +61,7 @@ def interrupt_main(reason: str) -> bool:
     if not _armed:
         return False
     _reason = reason
-    signal.pthread_kill(threading.main_thread().ident, signal.SIGALRM)
+    main = threading.main_thread().ident
+    assert main is not None  # the main thread has always started
+    signal.pthread_kill(main, signal.SIGALRM)
     return True

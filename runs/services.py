@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from flows.graph import check_graph
-
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unprocessable
 
 from . import plans

@@ -44,7 +44,8 @@ class _Progress:
 
 
 class RunStep:
-    run: Run | None
+    # None only when the run does not exist: every user of a step checks that first.
+    run: Run
     plan: plans.RunPlan
 
     def __init__(self, run_id: Any, expect: Callable[[engine.Plan], list[str]] | None = None):
@@ -76,7 +77,7 @@ class RunStep:
                 if known is not None and self._expect is not None:
                     node_query = store.send_load_nodes(self.run_id, self._expect(known.plan))
                 rows = run_query.rows()
-                self.run = rows[0] if rows else None
+                self.run = rows[0] if rows else None  # type: ignore[assignment]
                 if node_query is not None:
                     for row in node_query.rows():
                         self.nodes[row.node_id] = row
@@ -89,9 +90,10 @@ class RunStep:
             raise
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None or self.run is None:
-            return bool(self._atomic.__exit__(exc_type, exc, tb))
+            self._atomic.__exit__(exc_type, exc, tb)
+            return
         committing = False
         try:
             with store.pipeline():  # the writes and the commit: one round trip
@@ -107,7 +109,6 @@ class RunStep:
             raise
         if not self._nested:
             self._after_commit()
-        return False
 
     # reading ---------------------------------------------------------------------------------
     def node(self, node_id: str) -> NodeRun:
@@ -153,7 +154,6 @@ class RunStep:
             self.heavy.setdefault(node.node_id, set()).update(heavy)
 
     def change_run(self, **fields: Any) -> None:
-        assert self.run is not None
         for name, value in fields.items():
             setattr(self.run, name, value)
             self.run_fields.add(name)
@@ -200,7 +200,6 @@ class RunStep:
         self.heavy.clear()
 
     def _write_run(self) -> None:
-        assert self.run is not None
         if self.events:
             self.events, last = number_events(self.events, self.run.event_seq)
             self.change_run(event_seq=last)
@@ -208,7 +207,6 @@ class RunStep:
             store.update_run(self.run, self.run_fields)
 
     def _after_commit(self) -> None:
-        assert self.run is not None
         self.effects.publish(self.run_id, self.events)
         if self.finished:
             self.effects.run_ended(RunEnded(

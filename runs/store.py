@@ -208,8 +208,8 @@ def _update_nodes_sql(vendor: str, fields: tuple[str, ...], optional: tuple[str,
     columns = tuple(meta.get_field(name) for name in (*fields, *optional))
     table, pk = _quote(meta.db_table), _quote(meta.pk.column)
     if vendor != "postgresql":
-        assignments = ", ".join(f"{_quote(c.column)} = %s" for c in columns)
-        return f"UPDATE {table} SET {assignments} WHERE {pk} = %s", columns
+        assigned = ", ".join(f"{_quote(c.column)} = %s" for c in columns)
+        return f"UPDATE {table} SET {assigned} WHERE {pk} = %s", columns
     # All rows in one short statement with one parameter: the rows as a JSON array of
     # objects, read by json_to_recordset. (One array parameter per column costs more:
     # psycopg quotes array elements in Python, json.dumps runs in C.) An optional column
@@ -287,7 +287,7 @@ def write_nodes(rows: list[NodeRun], fields: tuple[str, ...], optional: dict[str
 def _write_rows_one_by_one(rows: list[NodeRun], fields: tuple[str, ...]) -> None:
     sql, columns = _update_nodes_sql(connection.vendor, fields, ())
     prepare = [lambda value, c=c: c.get_db_prep_save(value, connection) for c in columns]
-    params = [[p(getattr(row, c.attname)) for p, c in zip(prepare, columns)] + [row.pk] for row in rows]
+    params = [[p(getattr(row, c.attname)) for p, c in zip(prepare, columns, strict=True)] + [row.pk] for row in rows]
     with connection.cursor() as cursor:
         if len(params) == 1:
             cursor.execute(sql, params[0])

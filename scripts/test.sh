@@ -22,8 +22,20 @@ for name, default in (("REDIS_URL", "redis://127.0.0.1:6379/0"), ("DATABASE_URL"
 PY
 then exit 1; fi
 
+step "Python checks: ruff, mypy, the import contract, the editor's API schema up to date"
+.venv/bin/ruff check .
+.venv/bin/mypy
+.venv/bin/lint-imports
+schema_dir=$(mktemp -d)
+BATON_DATA_DIR="$schema_dir" $PY manage.py spectacular --format openapi-json --file "$schema_dir/openapi.json"
+if ! cmp -s "$schema_dir/openapi.json" frontend/src/api/openapi.json; then
+  echo "frontend/src/api/openapi.json is not the schema the API serves: run make api-types and commit"
+  exit 1
+fi
+rm -rf "$schema_dir"
+
 if [ -f frontend/package.json ]; then
-  step "editor unit tests (vitest)"
+  step "editor checks (tsc, eslint, API types up to date) and unit tests (vitest)"
   (cd frontend && npm test --silent)
 fi
 

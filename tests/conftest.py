@@ -12,7 +12,7 @@ from accounts.models import ApiKey, Membership, Team
 from accounts.services import personal_team
 
 from .fake_llm import FakeLLM
-from .services import TestHttpServer, Worker, WebServer, start_redis_server
+from .services import TestHttpServer, WebServer, Worker, start_redis_server
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -354,7 +354,7 @@ class EventRecorder:
             while not self._stop:
                 try:
                     message = await asyncio.wait_for(self._layer.receive(channel), 0.2)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 self.events.extend(message.get("events", []))
             await self._layer.group_discard(self.group, channel)

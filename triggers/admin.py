@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 
 from accounts.admin_access import TeamScopedAdmin
 from accounts.roles import Capability
-
 from orchestrator_site.problems import Invalid
 
 from . import services

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from flows.models import Flow
 from flows.services import get_version
+from orchestrator_site.problems import GraphInvalid, Invalid, Problem
 from runs import services as run_services
 from runs.models import Run
 
-from orchestrator_site.problems import GraphInvalid, Invalid, Problem
 from .models import PREFIX_LENGTH, TOKEN_PREFIX, Schedule, TriggerToken
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from rest_framework.views import APIView
 
 from accounts.access import access_for
 from accounts.roles import Capability
-from flows.services import parse_version_ref
 from flows.models import Flow
+from flows.services import parse_version_ref
 from runs import services as run_services
 
 from . import services

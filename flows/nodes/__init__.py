@@ -33,7 +33,9 @@ def catalog() -> dict[str, NodeType]:
         try:
             module = importlib.import_module(module_path)
         except ImportError as exc:
-            raise ImproperlyConfigured(f"cannot import node types from {module_path}: {exc}")
+            raise ImproperlyConfigured(
+                f"cannot import node types from {module_path}: {exc}"
+            ) from exc
         for cls in module.NODE_TYPES:
             if cls.type in types:
                 raise ImproperlyConfigured(f"node type {cls.type!r} is defined twice")

@@ -180,4 +180,4 @@ def literal_address(host: str) -> IPAddress | None:
         infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError):
         return None
-    return ipaddress.ip_address(infos[0][4][0].split("%")[0])
+    return ipaddress.ip_address(str(infos[0][4][0]).split("%")[0])

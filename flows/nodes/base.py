@@ -7,6 +7,7 @@ the editor's form and whose validation is the same on save and before each run.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
@@ -142,11 +143,20 @@ class ChildRun:
 class CredentialSecret(Protocol):
     """A decrypted credential: only ever in a worker's memory, for the call at hand."""
 
-    id: int
-    name: str
-    provider: str
-    api_key: str
-    base_url: str
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def api_key(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
 
 
 T = TypeVar("T")
@@ -205,7 +215,7 @@ class NodeType:
     inputs: ClassVar[tuple[Handle, ...]] = (Handle("in"),)
     outputs: ClassVar[tuple[Handle, ...]] = (Handle("out"),)
     dynamic_outputs: ClassVar[DynamicOutputs | None] = None
-    Config: ClassVar[type[NodeConfig]] = NodeConfig
+    Config: ClassVar[builtins.type[NodeConfig]] = NodeConfig
 
     def run(self, ctx: NodeContext, inputs: dict[str, Any], config: Any) -> Any:
         raise NotImplementedError

@@ -95,7 +95,7 @@ MAX_LIPSUM_WORDS = 100_000
 
 CONTAINERS = (list, tuple, dict, set, frozenset)
 # Views print (and compare) as the whole dict they look at.
-_VIEWS = (type({}.keys()), type({}.values()), type({}.items()), MappingProxyType)
+_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()), MappingProxyType)
 _WALKED = CONTAINERS + _VIEWS
 _SCALARS = frozenset({str, int, float, bool, type(None), Markup})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "**"})
@@ -212,7 +212,7 @@ def _children(value: Any) -> Iterable[Any]:
     if isinstance(value, (dict, MappingProxyType)):
         return chain.from_iterable(value.items())
     if isinstance(value, _VIEWS[2]):  # items: (key, value) pairs
-        return chain.from_iterable(value)
+        return chain.from_iterable(value)  # type: ignore[arg-type]
     return value
 
 
@@ -245,7 +245,7 @@ def _walk(root: Any, budget: Budget) -> int:
                 size = _known_size(child, local, shared, open_ids)
                 if size is None:
                     open_ids.add(id(child))
-                    stack.append([child, iter(_children(child)), len(child)])
+                    stack.append([child, iter(_children(child)), len(child)])  # type: ignore[arg-type]
                     break
                 frame[2] += size
             else:
@@ -1046,7 +1046,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         )
         self.filters.update(join=bounded_join, sum=bounded_sum)
         self.filters = {name: guard_filter(name, f) for name, f in self.filters.items()}
-        self.tests = {name: guard_test(test) for name, test in self.tests.items()}
+        self.tests = {name: guard_test(test) for name, test in self.tests.items()}  # type: ignore[arg-type]
 
     def add_filters(self, filters: Mapping[str, Callable[..., Any]]) -> None:
         for name, func in filters.items():
@@ -1189,7 +1189,7 @@ def compile_source(environment: BoundedEnvironment, source: str) -> Template:
 def render_bounded(template: Template, names: dict[str, Any], max_chars: int) -> str:
     """Renders chunk by chunk and stops as soon as the output passes `max_chars`."""
     with bounded_run("template") as budget:
-        stream = template.generate(names)
+        stream: Any = template.generate(names)
         chunks: list[str] = []
         size = 0
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -82,7 +83,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         raise FatalNodeError(f"cannot resolve host {host!r}: {exc}") from None
     addresses: list[IPAddress] = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if address not in addresses:
             addresses.append(address)
     return addresses
@@ -129,7 +130,7 @@ class GuardedTransport(httpx.HTTPTransport):
 MAX_REDIRECTS = 5
 
 
-def guarded_client(timeout: float = 30.0, **kwargs) -> httpx.Client:
+def guarded_client(timeout: float | httpx.Timeout = 30.0, **kwargs: Any) -> httpx.Client:
     """An httpx client for node traffic: guarded, no proxies from the environment."""
     return httpx.Client(
         transport=GuardedTransport(),

@@ -12,7 +12,16 @@ from typing import Any
 
 from pydantic import Field, StrictInt
 
-from .base import ChildRun, FatalNodeError, Handle, NodeConfig, NodeContext, NodeError, NodeType, Suspend
+from .base import (
+    ChildRun,
+    FatalNodeError,
+    Handle,
+    NodeConfig,
+    NodeContext,
+    NodeError,
+    NodeType,
+    Suspend,
+)
 
 MAX_MAP_ITEMS = 10_000
 

@@ -9,7 +9,6 @@ urlpatterns = [
     path("runs/", views.RunListView.as_view(), name="run-list"),
     path("runs/<uuid:pk>/", views.RunDetailView.as_view(), name="run-detail"),
     path("runs/<uuid:pk>/cancel/", views.RunCancelView.as_view(), name="run-cancel"),
-    path("runs/<uuid:pk>/events/", views.RunEventsView.as_view(), name="run-events"),
     path(
         "runs/<uuid:pk>/nodes/<str:node_id>/resume/",
         views.NodeResumeView.as_view(),

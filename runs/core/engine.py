@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -83,6 +83,12 @@ class Progress(Protocol):
     handles: list[str] | None
 
 
+class ProgressLookup(Protocol):
+    """The nodes' progress by id: a dict, or a step's view that loads rows on demand."""
+
+    def __getitem__(self, node_id: str) -> Progress: ...
+
+
 @dataclass
 class Settlement:
     ready: list[str] = field(default_factory=list)
@@ -92,7 +98,7 @@ class Settlement:
 def settle(
     plan: Plan,
     finished: Iterable[tuple[str, Sequence[str]]],
-    progress: MutableMapping[str, Progress] | Mapping[str, Progress],
+    progress: ProgressLookup,
 ) -> Settlement:
     """Nodes finished, each having fired some output handles: release their children.
 
@@ -188,7 +194,7 @@ def retry_delay(
     so that many nodes failing together do not retry together."""
     if backoff <= 0:
         return 0.0
-    base = min(cap, backoff * (2 ** max(0, attempt - 1)))
+    base: float = min(cap, backoff * (2 ** max(0, attempt - 1)))
     return min(cap, base * (0.75 + 0.5 * rng()))
 
 

@@ -135,7 +135,7 @@ class RunEventStream:
                 wait = min(wait, END_GRACE_SECONDS - (now - self.ended_at), 1.0)
             try:
                 message = await asyncio.wait_for(layer.receive(channel), max(wait, 0.01))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 message = None
             now = time.monotonic()
             if message is not None and message.get("type") == "api.key.revoked":

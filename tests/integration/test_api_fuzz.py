@@ -29,14 +29,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.credentials import do_create_credential
 from accounts.models import ApiKey
 from accounts.services import personal_team
 from flows.models import FlowVersion
+from knowledge.services import do_add_document, do_create_knowledge_base
 from runs.core import engine
 from runs.models import Run
 from tests.conftest import join, make_user
-from accounts.credentials import do_create_credential
-from knowledge.services import do_add_document, do_create_knowledge_base
 from tests.helpers import edge, graph, make_flow, node
 from triggers.models import Schedule, TriggerToken
 

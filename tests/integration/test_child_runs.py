@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from runs import transitions
-from runs.core import engine
 from runs.children import on_run_finished
-from runs.models import Run
+from runs.core import engine
 from runs.effects import run_finished
+from runs.models import Run
 from tests.helpers import edge, graph, make_flow, node, nodes_of, start, wait_for_node, wait_for_run
 from tests.services import EventRecorder
 
@@ -116,7 +116,7 @@ def test_map_with_concurrency_one_runs_items_one_after_another(running, alice, h
     run = wait_for_run(start(map_flow(alice, child_flow, concurrency=1), alice, {"items": items}), timeout=60)
     assert run.status == engine.SUCCEEDED, run.error
     children = sorted(Run.objects.filter(parent_run=run), key=lambda c: int(c.parent_key))
-    for before, after in zip(children, children[1:]):
+    for before, after in zip(children, children[1:], strict=False):
         assert before.finished_at <= after.created_at
 
 

@@ -137,7 +137,7 @@ def test_two_parents_finishing_at_once_release_their_child_once(running, alice, 
         barrier = threading.Barrier(2)
         errors = []
 
-        def finish(ticket):
+        def finish(ticket, barrier=barrier, errors=errors):
             try:
                 barrier.wait(5)
                 from runs.core.outcomes import Succeeded

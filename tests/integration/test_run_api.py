@@ -153,7 +153,7 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(running, al
     attempts = received_for(http_server, "flaky", 3)
     assert len({a["body"] for a in attempts}) == 1  # the same bytes every time
     assert [a["headers"]["X-Baton-Attempt"] for a in attempts] == ["1", "2", "3"]
-    gaps = [b["at"] - a["at"] for a, b in zip(attempts, attempts[1:])]
+    gaps = [b["at"] - a["at"] for a, b in zip(attempts, attempts[1:], strict=False)]
     assert gaps[0] >= 0.25 and gaps[1] >= 0.55  # 0.3 s, then doubled
     assert delivery_when(run_id, "delivered").attempts == 3
 
@@ -223,7 +223,7 @@ def test_runs_over_the_teams_cap_wait_in_line_and_start_in_order(running, alice,
     assert waiting["nodes"][0]["reason"].endswith("the team's limit of runs in progress is reached")
     runs = [wait_for_run(run_id, timeout=30) for run_id in ids]
     assert all(run.status == engine.SUCCEEDED for run in runs)
-    for earlier, later in zip(runs, runs[1:]):
+    for earlier, later in zip(runs, runs[1:], strict=False):
         assert later.started_at >= earlier.finished_at  # never two at once, in order
     assert runs[2].held_at is not None
 

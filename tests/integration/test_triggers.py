@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -197,7 +197,7 @@ def test_a_firing_that_cannot_start_a_run_is_recorded_and_the_schedule_moves_on(
 
 def test_next_fire_time_follows_the_zone_across_a_clock_change():
     # Paris moves from +01:00 to +02:00 on 2026-03-29: 09:00 local is 08:00 then 07:00 UTC.
-    before = datetime(2026, 3, 27, 12, 0, tzinfo=dt_timezone.utc)
+    before = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
     first = next_fire_time("0 9 * * *", "Europe/Paris", before)
     second = next_fire_time("0 9 * * *", "Europe/Paris", first)
     assert (first.hour, second.hour) == (8, 7)

@@ -84,8 +84,9 @@ def test_a_deactivated_user_loses_their_sse_stream(running, quick_recheck_server
 
 
 def test_revoking_the_key_ends_its_sse_stream_at_once(running, quick_recheck_server, alice, alice_team):
-    from accounts.api_keys import do_revoke_api_key
     from django.db import transaction
+
+    from accounts.api_keys import do_revoke_api_key
 
     run = start(long_flow(alice, alice_team), alice)
     key, raw = ApiKey.issue(alice, "watcher", team=alice_team, scopes=["flows:read"])

@@ -14,6 +14,7 @@ from flows.nodes.base import Arrival
 from runs.core import engine
 from runs.core.engine import PENDING, SKIPPED, Edge, Plan, PlanNode
 
+
 @dataclass
 class State:
     status: str = PENDING

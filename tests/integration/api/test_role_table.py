@@ -21,9 +21,9 @@ from rest_framework.test import APIClient
 from accounts.credentials import do_create_credential
 from accounts.models import ApiKey, Credential
 from accounts.services import do_create_team
+from flows.models import FlowVersion
 from knowledge.models import Document, KnowledgeBase
 from knowledge.services import do_add_document, do_create_knowledge_base
-from flows.models import FlowVersion
 from runs.core import engine
 from runs.models import Run
 from tests.conftest import join, make_user

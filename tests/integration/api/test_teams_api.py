@@ -283,8 +283,9 @@ def test_team_member_lists_need_membership(alice, acme):
 
 
 def test_me_says_what_each_role_may_do_from_the_one_role_table(alice, bob):
-    from accounts.roles import CAPABILITIES, scopes_allowed
     from rest_framework.test import APIClient
+
+    from accounts.roles import CAPABILITIES, scopes_allowed
 
     acme = do_create_team(alice, "Acme")
     join(bob, acme, "runner")

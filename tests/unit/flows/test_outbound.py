@@ -7,7 +7,13 @@ import ipaddress
 import httpx
 import pytest
 
-from flows.nodes.outbound import AllowRule, OutboundRefused, check_destination, guarded_client, is_public
+from flows.nodes.outbound import (
+    AllowRule,
+    OutboundRefused,
+    check_destination,
+    guarded_client,
+    is_public,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from knowledge.chunking import split_text
 from knowledge.parsing import DocumentProblem, html_text, to_text
 from knowledge.search import fuse, terms

@@ -21,7 +21,7 @@ from django.utils import timezone
 from orchestrator_site.problems import Invalid
 
 from .models import ALL_SCOPES, ApiKey, Team
-from .roles import Capability, role_allows, scopes_allowed
+from .roles import scopes_allowed
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +136,6 @@ def _close_sockets_of(key_id: int) -> None:
 def visible_api_keys(user, owned_team_ids: list[int]) -> QuerySet[ApiKey]:
     """The user's own keys, and every key of the teams they own."""
     return ApiKey.objects.filter(Q(user=user) | Q(team_id__in=owned_team_ids))
-
-
-def may_manage_key(user, key: ApiKey, roles: dict[int, str]) -> bool:
-    if key.user_id == user.pk:
-        return True
-    return key.team_id is not None and role_allows(roles.get(key.team_id), Capability.TEAM_MANAGE)
 
 
 def role_of_key_user(key: ApiKey) -> str | None:

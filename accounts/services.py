@@ -73,12 +73,6 @@ def do_rotate_webhook_secret(team: Team) -> str:
 # --- Members ------------------------------------------------------------------------------
 
 
-def check_role(role: Any) -> str:
-    if role not in Role.values:
-        raise Invalid({"role": f"must be one of {', '.join(Role.values)}"})
-    return role
-
-
 def check_user(username: Any):
     if not isinstance(username, str) or not username:
         raise Invalid({"username": "must be a user name"})

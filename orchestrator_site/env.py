@@ -29,13 +29,6 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return default if value is None or value == "" else value
 
 
-def env_required(name: str, why: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise ImproperlyConfigured(f"{name} must be set: {why}")
-    return value
-
-
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:

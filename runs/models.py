@@ -86,10 +86,6 @@ class Run(models.Model):
         return f"run {self.id} ({self.status})"
 
     @property
-    def is_active(self) -> bool:
-        return self.status in engine.ACTIVE_RUN_STATUSES
-
-    @property
     def duration_ms(self) -> int | None:
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)

@@ -136,11 +136,6 @@ def send_lock_run(run_id: Any) -> Pending:
     return Pending(Run, RUN_READ_FIELDS, _lock_run_sql(connection.vendor), [run_key(run_id)])
 
 
-def lock_run(run_id: Any) -> Run | None:
-    rows = send_lock_run(run_id).rows()
-    return rows[0] if rows else None
-
-
 @lru_cache(maxsize=8)
 def _nodes_sql(vendor: str, some: bool) -> str:
     meta = NodeRun._meta

@@ -12,7 +12,6 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 TOKEN_PREFIX = "bth_"
 PREFIX_LENGTH = 16
@@ -104,9 +103,3 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cron} ({self.timezone}) of {self.flow_id}"
-
-    @property
-    def is_due(self) -> bool:
-        return (
-            self.enabled and self.next_fire_at is not None and self.next_fire_at <= timezone.now()
-        )

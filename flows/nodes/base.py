@@ -234,9 +234,6 @@ class NodeType:
         return None
 
     # --- derived from the declaration -------------------------------------------------------
-    def input_names(self) -> set[str]:
-        return {handle.name for handle in self.inputs}
-
     def output_names(self, config: Any | None) -> list[str]:
         names = [handle.name for handle in self.outputs]
         dynamic = self.dynamic_outputs

@@ -291,7 +291,7 @@ SPECTACULAR_SETTINGS = {
     # 3.1: JSON Schema proper, which can say that an SSE event's data is JSON.
     "OAS_VERSION": "3.1.0",
     "PATH_CONVERTER_OVERRIDES": {"id": int, "number": int, "version_ref": str},
-    # The API speaks JSON (DESIGN.md). The form parsers stay on for uploads, but are not
+    # The API speaks JSON (docs/api-shapes.md). The form parsers stay on for uploads, but are not
     # what programs should send: documenting them would invite bodies that Daphne itself
     # refuses with a bare 400 when malformed, before Django sees them.
     "PARSER_WHITELIST": ["orchestrator_site.parsers.JSONParser"],

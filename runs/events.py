@@ -1,4 +1,4 @@
-"""Run events: their shapes (the websocket and SSE contract, DESIGN.md) and their numbering.
+"""Run events: their shapes (the websocket and SSE contract, docs/api-shapes.md) and their numbering.
 
 Steps make them (runs.transitions) and hand them to runs.effects, which pushes them after
 the commit that made them true.

@@ -1,4 +1,4 @@
-"""Model nodes: `llm`, `router` and `agent` (handles and config as in DESIGN.md).
+"""Model nodes: `llm`, `router` and `agent` (handles and config as in docs/api-shapes.md).
 
 They reach their credential through the context (`ctx.credential`), which decrypts it in
 the worker and redacts its values from everything the node hands back; the model call

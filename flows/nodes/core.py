@@ -1,6 +1,6 @@
 """The core node types: data in and out, templates, expressions, branching, HTTP, delay.
 
-Their type names and handle names are a public contract (DESIGN.md).
+Their type names and handle names are a public contract (docs/api-shapes.md).
 """
 
 from __future__ import annotations

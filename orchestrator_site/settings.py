@@ -4,6 +4,9 @@ Two modes share this file. Queue mode is chosen by setting DATABASE_URL (Postgre
 without it Baton runs in local mode on SQLite in the data dir, with the Redis server that
 `make run` starts (its address comes from REDIS_URL, which the launcher sets, or from
 the launcher's state file for commands run beside it).
+
+Why one file of this size: every setting in one place, read through the typed helpers of
+orchestrator_site.env, so a missing or malformed value stops start-up naming it.
 """
 
 from __future__ import annotations

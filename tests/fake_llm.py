@@ -6,6 +6,7 @@ A test either queues behaviours (`fake_llm.script(Reply("hi"), Status(429, retry
 taken one per request in order) or sets a responder (`fake_llm.responder = lambda request:
 Reply(...)`) that picks one from the request, which suits concurrent calls. Without either,
 every call answers Reply("ok"). Every request is recorded (`fake_llm.requests`).
+(One module: a server speaking two providers' protocols, each in its real wire format.)
 """
 
 from __future__ import annotations

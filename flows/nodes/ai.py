@@ -2,7 +2,8 @@
 
 They reach their credential through the context (`ctx.credential`), which decrypts it in
 the worker and redacts its values from everything the node hands back; the model call
-itself is flows.nodes.providers.
+itself is flows.nodes.providers. (One module for the family, as each node type module is;
+the agent's tools and loop make it the longest.)
 """
 
 from __future__ import annotations

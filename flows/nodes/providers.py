@@ -10,6 +10,9 @@ node's own retries; other 4xx fail at once with the provider's own message.
 Every string this module hands back passes through the `redact` function the node gives
 it, so a provider echoing a key back never gets it further.
 
+Why one module of this size: both protocols share the streaming reader, the retries, the
+usage and cost accounting and the redaction; apart, each would carry a copy of them.
+
 Messages are kept provider-neutral:
     {"role": "user", "content": str}
     {"role": "assistant", "content": str, "tool_calls": [{"id", "name", "arguments": dict}]}

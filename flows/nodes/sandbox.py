@@ -19,6 +19,9 @@ Inside, the runner's audit hook is a second layer (flows/nodes/sandbox_runner.py
 Without bubblewrap or namespaces, code nodes are refused, unless the operator opts out with
 BATON_CODE_UNSAFE_NO_ISOLATION=1: then code runs with only the rlimits, a fresh uid (as
 root) and the audit hook, which is not a security boundary.
+
+Why one module of this size: the command line, the seccomp filter, the rlimits and the
+probe describe one boundary, and reading them side by side is how it is reviewed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Escapes from the code sandbox (flows/nodes/sandbox.py) fail: with the audit hook, and with
 the kernel's isolation alone (`_audit_hook=False`), which is the actual boundary.
 
-Each attack's code returns what it managed to see, so a failure shows how far it got."""
+Each attack's code returns what it managed to see, so a failure shows how far it got.
+(One module: every escape tried on the one boundary.)"""
 
 from __future__ import annotations
 

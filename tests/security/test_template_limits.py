@@ -1,4 +1,5 @@
 """Templates and JMESPath expressions cannot make a process spend unbounded time or memory.
+(One module: every attack on the one bounded sandbox, flows/nodes/bounded_jinja.py.)
 
 A template is checked in the web process on every save, validate and run start, and
 rendered in workers (and, for inline nodes, in the web request). Before these limits one

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from rest_framework.exceptions import ValidationError
 
 from flows.nodes.addresses import (
     IPV4_NOT_PUBLIC,
@@ -16,6 +15,7 @@ from flows.nodes.addresses import (
     literal_address,
 )
 from flows.nodes.outbound import OutboundRefused, check_destination, is_public
+from orchestrator_site.problems import Invalid
 from runs.callbacks import check_callback_url
 
 # 2001:0:4136:e378:8000:63bf:3fff:fdd2 is RFC 4380's own example; this one has the
@@ -160,13 +160,13 @@ def test_literal_address_reads_what_the_resolver_reads_without_asking_dns(host, 
     ],
 )
 def test_callback_urls_with_non_public_literals_are_refused(url):
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         check_callback_url(url)
 
 
 @pytest.mark.parametrize("url", ["http://0177.0.0.1/", "http://2130706433/", "http://0x7f.1/"])
 def test_callback_urls_with_inet_aton_spellings_are_refused_at_validation(url):
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         check_callback_url(url)
 
 

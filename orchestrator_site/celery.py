@@ -13,9 +13,8 @@ app = Celery("orchestrator_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Imported by workers when they start (Celery's `imports`), never by web processes.
 app.conf.imports = ["runs.worker.tasks", "knowledge.tasks", "triggers.tasks"]
-# Celery's Django fixup closes the database connection around every task unless this is
-# set; reconnecting to PostgreSQL costs more than a whole node step.
-app.conf.CELERY_DB_REUSE_MAX = 500
+# Celery's Django fixup gives each task's database connections back after it: to the pool
+# in queue mode (cheap, and each is checked again before the next task takes it).
 
 
 # Resolved by name when a worker builds its blueprint.

@@ -64,9 +64,48 @@ def problem_response(problem: problems.Problem) -> Response:
     return Response(body, status=code, headers=headers)
 
 
+# Seconds a client is asked to wait when a dependency is away or saturated.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
+def unavailable_component(exc: BaseException) -> str | None:
+    """"database" or "broker" when `exc` says that dependency is away, saturated or busy
+    (nothing the request did wrong), else None."""
+    import redis.exceptions
+    from django.db import InterfaceError, OperationalError
+
+    # (A pool with no connection to spare within its timeout is an OperationalError too.)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return "database"
+
+    if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+        return "broker"
+    from kombu.exceptions import OperationalError as BrokerError
+
+    if isinstance(exc, BrokerError):
+        return "broker"
+    return None
+
+
+def unavailable_body(component: str) -> dict[str, Any]:
+    return {
+        "error": f"the {component} is unavailable or saturated; try again in "
+        f"{UNAVAILABLE_RETRY_AFTER} s (nothing was lost)",
+        "component": component,
+        "retry_after": UNAVAILABLE_RETRY_AFTER,
+    }
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, problems.Problem):
         return problem_response(exc)
+    component = unavailable_component(exc)
+    if component is not None:
+        log.warning("answering 503: the %s is unavailable (%s: %s)", component, type(exc).__name__, exc)
+        return Response(
+            unavailable_body(component), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        )
     if isinstance(exc, RequestDataTooBig):
         return Response({"error": "the request body is too large"}, status=413)
     if isinstance(exc, Http404):

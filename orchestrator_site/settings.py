@@ -149,9 +149,28 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------
+# PostgreSQL connections of one process (web or worker) come from a pool of at most
+# BATON_DB_POOL_SIZE, whatever the number of request or task threads; a thread waits up to
+# BATON_DB_POOL_TIMEOUT seconds for one, then the request answers 503 with Retry-After.
+# Connections are checked as they leave the pool, so a restarted PostgreSQL costs no errors.
+BATON_DB_POOL_SIZE = env_int("BATON_DB_POOL_SIZE", 10, minimum=1)
+BATON_DB_POOL_TIMEOUT = env_float("BATON_DB_POOL_TIMEOUT", 10.0)
 if DATABASE_URL:
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        # Persistent connections are the pool's job: Django returns each to it after use.
+        # (With a pool, health checks mean: checked as it leaves the pool.)
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": 1,
+            "max_size": BATON_DB_POOL_SIZE,
+            "timeout": BATON_DB_POOL_TIMEOUT,
+            "max_idle": 300,
+        },
+        # Pooled connections are our own (no external pooler in between), so the hot path's
+        # statements may be prepared once per connection.
+        "prepare_threshold": 5,
     }
     if env_str("BATON_TEST_DB_NAME"):
         DATABASES["default"]["TEST"] = {"NAME": env_str("BATON_TEST_DB_NAME")}
@@ -366,6 +385,9 @@ BATON_NODE_TIMEOUT_MAX = env_float("BATON_NODE_TIMEOUT_MAX", 24 * 3600.0)
 # A worker may run a node's ready successor itself instead of queueing it, for up to this
 # long in one task, which saves a broker round trip per node on chains.
 BATON_CONTINUATION_SECONDS = env_float("BATON_CONTINUATION_SECONDS", 5.0)
+# The process that starts a run (a web request) runs its ready inline nodes itself for up to
+# this long: a flow of inline nodes then ends inside the request, with no broker trip.
+BATON_INLINE_START_SECONDS = env_float("BATON_INLINE_START_SECONDS", 0.5)
 # Outputs larger than this go out in events as a preview; the API serves the whole value.
 BATON_EVENT_OUTPUT_MAX_BYTES = env_int("BATON_EVENT_OUTPUT_MAX_BYTES", 64 * 1024, minimum=1024)
 BATON_NODE_OUTPUT_MAX_BYTES = env_int("BATON_NODE_OUTPUT_MAX_BYTES", 16 * 1024 * 1024)

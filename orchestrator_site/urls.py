@@ -34,3 +34,5 @@ urlpatterns = [
 
 # Unknown paths under /api/ and /hooks/ answer JSON like the rest of the API.
 handler404 = "orchestrator_site.views.not_found"
+# A database or broker that is away answers 503 with Retry-After, never an HTML 500.
+handler500 = "orchestrator_site.views.server_error"

@@ -30,6 +30,26 @@ def editor_page(request, **kwargs):
     return render(request, "placeholder.html", status=200)
 
 
+def server_error(request):
+    """Django's last resort: called inside the except block of an exception nothing else
+    answered. A dependency that is away answers JSON 503 with Retry-After; anything else
+    an error that shows no traceback, in JSON on API paths."""
+    import sys
+
+    from .errors import UNAVAILABLE_RETRY_AFTER, unavailable_body, unavailable_component
+
+    exc = sys.exc_info()[1]
+    component = unavailable_component(exc) if exc is not None else None
+    if component is not None:
+        response = JsonResponse(unavailable_body(component), status=503)
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return response
+    if request.path.startswith(("/api/", "/hooks/", "/mcp")):
+        return JsonResponse({"error": "an internal error; it has been logged"}, status=500)
+    return HttpResponse("Something went wrong; it has been logged.", status=500,
+                        content_type="text/plain; charset=utf-8")
+
+
 def not_found(request, exception=None):
     if request.path.startswith(("/api/", "/hooks/")):
         return JsonResponse({"error": "no such API path"}, status=404)

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from flows.nodes.addresses import literal_address
 from flows.nodes.base import FatalNodeError
-from flows.nodes.outbound import OutboundRefused, allow_rules, guarded_client, is_public
+from flows.nodes.outbound import OutboundRefused, allow_rules, is_public, outbound_client
 from orchestrator_site.problems import Invalid
 
 from .core import engine
@@ -202,10 +202,10 @@ def deliver(delivery_id: int) -> str | None:
     permanent = False
     response_status = None
     try:
-        with guarded_client(timeout=settings.BATON_CALLBACK_TIMEOUT_SECONDS) as client:
-            response = client.post(
-                delivery.url, content=body, headers=headers, follow_redirects=False
-            )
+        response = outbound_client().post(
+            delivery.url, content=body, headers=headers, follow_redirects=False,
+            timeout=settings.BATON_CALLBACK_TIMEOUT_SECONDS,
+        )
         response_status = response.status_code
         error = "" if 200 <= response_status < 300 else f"the receiver answered {response_status}"
     except OutboundRefused as exc:

@@ -67,6 +67,7 @@ class Ticket:
     lease_owner: str
     timeout: float
     team_id: int = 0
+    idempotency_key: str = ""
 
     @property
     def node_type(self):
@@ -91,6 +92,7 @@ class ExecutionContext:
         self.attempt = ticket.attempt
         self.run_inputs = ticket.run_inputs
         self.team_id = ticket.team_id
+        self.idempotency_key = ticket.idempotency_key
         self.run_outputs: dict[str, Any] = {}
         self.usage: dict[str, Any] = {}
         self.details: Any = _UNSET
@@ -252,6 +254,7 @@ def _call(ctx: ExecutionContext, timeout: float | None, func, *args) -> Outcome:
         outcome = _failed(ctx, str(exc), type(exc).__name__, False)
     except NodeError as exc:
         outcome = _failed(ctx, str(exc), type(exc).__name__, exc.retryable)
+        outcome.retry_after = exc.retry_after
     except Exception as exc:  # noqa: BLE001 - a node's bug must not take the worker down
         if ctx.redactor:
             # A traceback could quote a secret (a provider's echo in an exception message).

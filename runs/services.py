@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +18,12 @@ from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unproces
 
 from . import plans
 from .core import engine
-from .effects import START_RUN, finished_channel, send_after_commit
+from .effects import finished_channel
 from .models import CallbackDelivery, NodeRun, Run, RunRequest
-from .transitions import cancel_run
+from .transitions import begin_run, cancel_run
 from .waits import request_resume
+
+log = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS = 300.0
 MAX_INPUT_BYTES = 1024 * 1024
@@ -124,7 +127,7 @@ def do_start_run(
             ],
             batch_size=500,
         )
-        transaction.on_commit(lambda: _send_start(run.id))
+        transaction.on_commit(lambda: _start_after_commit(run.id))
     return run
 
 
@@ -179,8 +182,15 @@ def start_once(
         return earlier, True
 
 
-def _send_start(run_id: Any) -> None:
-    send_after_commit(START_RUN, str(run_id))
+def _start_after_commit(run_id: Any) -> None:
+    """Begin the run here, in the process that made it: inline nodes run at once (for up to
+    BATON_INLINE_START_SECONDS; a flow of inline nodes ends before the request answers), and
+    what must be queued goes to workers — no broker trip just to start. If this fails, the
+    run stays pending and the sweeper starts it."""
+    try:
+        begin_run(str(run_id), inline_seconds=settings.BATON_INLINE_START_SECONDS)
+    except Exception:  # noqa: BLE001 - the run is saved; the sweeper starts it
+        log.warning("could not begin run %s here; the sweeper will", run_id, exc_info=True)
 
 
 def do_cancel_run(run: Run, user) -> Run:

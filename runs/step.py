@@ -9,6 +9,7 @@ because of it in an `Effects` (runs.effects), performed after the commit.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -62,6 +63,8 @@ class RunStep:
         self.effects = Effects()
         self.finished = False
         self.progress = _Progress(self)
+        # Past this (time.monotonic()), inline nodes ready in this step go to a worker.
+        self.inline_until: float | None = None
 
     # context management -------------------------------------------------------------------
     def __enter__(self) -> RunStep:
@@ -146,6 +149,9 @@ class RunStep:
 
     def spec(self, node_id: str):
         return self.plan.nodes[node_id]
+
+    def may_run_inline(self) -> bool:
+        return self.inline_until is None or time.monotonic() < self.inline_until
 
     # writing ---------------------------------------------------------------------------------
     def touch(self, node: NodeRun, *heavy: str) -> None:

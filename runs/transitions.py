@@ -8,7 +8,9 @@ effects (tasks, events, ended runs) with the step, which performs them after its
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -32,11 +34,17 @@ from .step import LEASE, RunStep
 
 # Waits shorter than this get a timed Celery task; longer ones are woken by the sweeper.
 TIMED_WAKE_MAX_SECONDS = 60.0
+# A Retry-After longer than this is not waited for: the attempt is retried then anyway.
+MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
-def begin_run(run_id: str) -> None:
-    """Start a pending run: its root nodes are ready."""
+def begin_run(run_id: str, *, inline_seconds: float | None = None) -> None:
+    """Start a pending run: its root nodes are ready. `inline_seconds` bounds the time spent
+    running inline nodes here (the web request that started the run); what is still ready
+    after it goes to a worker."""
     with RunStep(run_id) as step:
+        if inline_seconds is not None:
+            step.inline_until = time.monotonic() + inline_seconds
         if step.run is None or step.run.status != PENDING:
             return
         if step.plan.errors:
@@ -80,7 +88,7 @@ def advance(
             node = step.node(to_run.popleft())
             if node.status != PENDING:
                 continue
-            if plan.nodes[node.node_id].inline:
+            if plan.nodes[node.node_id].inline and step.may_run_inline():
                 fired = record_outcome(step, node, run_inline(step, node))
                 if fired is not None:
                     to_release.append((node.node_id, fired))
@@ -129,7 +137,16 @@ def make_ticket(step: RunStep, node: NodeRun, owner: str, default_timeout: float
         lease_owner=owner,
         timeout=min(spec.settings.timeout or default_timeout, settings.BATON_NODE_TIMEOUT_MAX),
         team_id=step.run.team_id,
+        idempotency_key=idempotency_key(step.run_id, node),
     )
+
+
+def idempotency_key(run_id: str, node: NodeRun) -> str:
+    """The same for an attempt run again after its worker was lost (attempts and lost_count
+    both went up), new for a retry after a failure."""
+    # Hashed: a node id may hold characters a header may not.
+    what = f"{run_id}/{node.node_id}/{node.attempts - node.lost_count}"
+    return "baton-" + hashlib.sha256(what.encode()).hexdigest()[:40]
 
 
 def run_inline(step: RunStep, node: NodeRun) -> Outcome:
@@ -236,6 +253,8 @@ def record_failure(
     node_settings = spec.settings
     if outcome.retryable and node.attempts < node_settings.retries + 1:
         delay = engine.retry_delay(node.attempts, node_settings.retry_backoff)
+        if outcome.retry_after is not None:
+            delay = max(delay, min(outcome.retry_after, MAX_RETRY_AFTER_SECONDS))
         node.status = QUEUED
         node.next_attempt_at = step.now + timedelta(seconds=delay)
         node.message = f"attempt {node.attempts} failed; retrying in {delay:.1f} s"

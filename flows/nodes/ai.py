@@ -29,7 +29,7 @@ from .base import (
     NodeType,
     Suspend,
 )
-from .outbound import guarded_client
+from .outbound import outbound_client
 from .providers import ChatClient, ChatRequest, Reply, ToolSpec, cost_usd
 
 MAX_TOOL_RESULT_CHARS = 8000
@@ -54,6 +54,7 @@ def client_for(ctx: NodeContext, credential: int | None, *, stream: bool = True)
         redact=ctx.redact,
         on_delta=ctx.emit_delta if stream else None,
         cancelled=ctx.cancelled,
+        idempotency_key=ctx.idempotency_key,
     )
 
 
@@ -468,13 +469,14 @@ def _call_http(tool: HttpTool, arguments: dict[str, Any]) -> str:
     except NodeError as exc:
         return f"error: {exc}"
     try:
-        with guarded_client(timeout=tool.timeout) as client:
-            with client.stream(tool.method, url, headers=headers, content=body) as reply:
-                content = b""
-                for chunk in reply.iter_bytes():
-                    content += chunk
-                    if len(content) >= MAX_TOOL_RESULT_CHARS * 4:
-                        break
+        with outbound_client().stream(
+            tool.method, url, headers=headers, content=body, timeout=tool.timeout
+        ) as reply:
+            content = b""
+            for chunk in reply.iter_bytes():
+                content += chunk
+                if len(content) >= MAX_TOOL_RESULT_CHARS * 4:
+                    break
     except FatalNodeError as exc:
         return f"error: {exc}"
     except httpx.HTTPError as exc:

@@ -74,9 +74,15 @@ class NodeSettings(BaseModel):
 
 
 class NodeError(Exception):
-    """A failure the node explains itself; its message is shown to the user as it is."""
+    """A failure the node explains itself; its message is shown to the user as it is.
+    `retry_after` (seconds) is the earliest a retry makes sense, when the other side said
+    so (an HTTP Retry-After)."""
 
     retryable = True
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class FatalNodeError(NodeError):
@@ -171,6 +177,10 @@ class NodeContext(Protocol):
     attempt: int
     run_inputs: dict[str, Any]
     team_id: int
+    # The same for an attempt run again because its worker was lost, new for a retry:
+    # sent as Idempotency-Key on outbound calls, so a lost attempt's side effect happens once
+    # where the other side honours it.
+    idempotency_key: str
     # What the node kept when it suspended or continued (see Continue); {} on a first run.
     state: dict[str, Any]
 

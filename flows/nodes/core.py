@@ -24,7 +24,7 @@ from .base import (
     NodeType,
     Suspend,
 )
-from .outbound import guarded_client
+from .outbound import outbound_client, retry_after_seconds, retryable_status
 
 MAX_HTTP_RESPONSE_BYTES = 10 * 1024 * 1024
 
@@ -147,10 +147,14 @@ class HttpNode(NodeType):
         body = templating.render(config.body, value) if config.body else None
         if body is not None and not any(h.lower() == "content-type" for h in headers):
             headers["Content-Type"] = "application/json" if _is_json(body) else "text/plain"
+        if not any(h.lower() == "idempotency-key" for h in headers):
+            headers["Idempotency-Key"] = ctx.idempotency_key
         try:
-            with guarded_client(timeout=config.timeout) as client:
-                with client.stream(config.method, url, headers=headers, content=body) as reply:
-                    content = _read_limited(reply, ctx)
+            stream = outbound_client().stream(
+                config.method, url, headers=headers, content=body, timeout=config.timeout
+            )
+            with stream as reply:
+                content = _read_limited(reply, ctx)
         except httpx.InvalidURL as exc:
             raise FatalNodeError(f"invalid URL {url!r}: {exc}") from None
         except httpx.UnsupportedProtocol:
@@ -167,9 +171,11 @@ class HttpNode(NodeType):
             "body": _decode_body(reply, content),
         }
         if reply.status_code >= 400:
-            raise NodeError(
-                f"{config.method} {url} answered {reply.status_code}: {_snippet(result['body'])}"
-            )
+            message = f"{config.method} {url} answered {reply.status_code}: {_snippet(result['body'])}"
+            if not retryable_status(reply.status_code):
+                raise FatalNodeError(message)  # asking again gets the same answer
+            retry_after = retry_after_seconds(reply.headers.get("retry-after"))
+            raise NodeError(message, retry_after=retry_after)
         return result
 
 

@@ -26,14 +26,13 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 from django.conf import settings
 
 from .base import CredentialSecret, FatalNodeError, NodeError
-from .outbound import guarded_client
+from .outbound import outbound_client, retry_after_seconds
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -126,6 +125,7 @@ class ChatClient:
         on_delta: Callable[[str], None] | None = None,
         cancelled: Callable[[], bool] = lambda: False,
         idle_timeout: float | None = None,
+        idempotency_key: str = "",
     ):
         if secret.provider not in PROVIDER_NAMES:
             raise FatalNodeError(f"unknown provider {secret.provider!r} in credential {secret.name!r}")
@@ -136,6 +136,10 @@ class ChatClient:
         self.idle_timeout = idle_timeout or settings.BATON_LLM_IDLE_TIMEOUT
         self.provider = secret.provider
         self.who = PROVIDER_NAMES[secret.provider]
+        # Each call of the attempt gets its own key (an agent makes several): the n-th call
+        # of an attempt run again is the n-th call it made before.
+        self.idempotency_key = idempotency_key
+        self.calls = 0
 
     # public ------------------------------------------------------------------------------------
     def chat(self, request: ChatRequest) -> Reply:
@@ -145,6 +149,9 @@ class ChatClient:
             url, headers, body = self._anthropic_request(request)
         else:
             url, headers, body = self._openai_request(request)
+        self.calls += 1
+        if self.idempotency_key:
+            headers["Idempotency-Key"] = f"{self.idempotency_key}.{self.calls}"
         return with_retries(lambda: self._stream(url, headers, body), self.redact, self.cancelled)
 
     # building requests -------------------------------------------------------------------------
@@ -215,18 +222,20 @@ class ChatClient:
             _AnthropicStream(self) if self.provider == "anthropic" else _OpenAIStream(self)
         )
         try:
-            with guarded_client(timeout=timeout) as client:
-                with client.stream("POST", url, headers=headers, json=body) as response:
-                    if response.status_code >= 400:
-                        self._raise_for_status(response)
-                    if "text/event-stream" not in response.headers.get("content-type", ""):
-                        # A server that ignored "stream": one JSON reply.
-                        return accumulator.complete(self._json_body(response))
-                    for event, data in _sse_events(response.iter_lines()):
-                        if self.cancelled():
-                            raise NodeError("cancelled")
-                        if accumulator.feed(event, data):
-                            break
+            stream = outbound_client().stream(
+                "POST", url, headers=headers, json=body, timeout=timeout
+            )
+            with stream as response:
+                if response.status_code >= 400:
+                    self._raise_for_status(response)
+                if "text/event-stream" not in response.headers.get("content-type", ""):
+                    # A server that ignored "stream": one JSON reply.
+                    return accumulator.complete(self._json_body(response))
+                for event, data in _sse_events(response.iter_lines()):
+                    if self.cancelled():
+                        raise NodeError("cancelled")
+                    if accumulator.feed(event, data):
+                        break
         except httpx.ReadTimeout:
             if accumulator.started:
                 raise NodeError(
@@ -266,7 +275,7 @@ class ChatClient:
         raw = _read_limited(response, MAX_ERROR_BODY_BYTES)
         message = self.redact(f"{self.who} answered {status}: {_error_message(raw)}")
         if status in (408, 409, 425, 429) or status >= 500:
-            raise _Retryable(message, _retry_after(response.headers.get("retry-after")))
+            raise _Retryable(message, retry_after_seconds(response.headers.get("retry-after")))
         raise FatalNodeError(message)
 
     def delta(self, text: str) -> None:
@@ -612,20 +621,6 @@ def _error_message(raw: str) -> str:
     return str(message)[:500]
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _origin(url: str) -> str:
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
@@ -661,12 +656,12 @@ def embed(
         def call(batch: list[str] = batch) -> dict[str, Any]:
             timeout = httpx.Timeout(connect=15.0, read=settings.BATON_LLM_IDLE_TIMEOUT, write=30.0, pool=15.0)
             try:
-                with guarded_client(timeout=timeout) as http:
-                    with http.stream("POST", base + "/embeddings", headers=headers,
-                                     json={"model": model, "input": batch}) as response:
-                        if response.status_code >= 400:
-                            client._raise_for_status(response)
-                        return client._json_body(response)
+                with outbound_client().stream("POST", base + "/embeddings", headers=headers,
+                                              json={"model": model, "input": batch},
+                                              timeout=timeout) as response:
+                    if response.status_code >= 400:
+                        client._raise_for_status(response)
+                    return client._json_body(response)
             except httpx.TimeoutException:
                 raise _Retryable(f"the embeddings endpoint did not answer in time ({_origin(base)})") from None
             except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:

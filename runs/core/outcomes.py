@@ -59,6 +59,8 @@ class Failed:
     retryable: bool = True
     usage: dict[str, Any] | None = None
     details: Any = None
+    # The earliest a retry makes sense, in seconds, when the other side said so.
+    retry_after: float | None = None
 
     def as_error(self, attempts: int) -> dict[str, Any]:
         return {"message": self.message, "type": self.type, "attempts": attempts}

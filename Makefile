@@ -56,8 +56,10 @@ web: install editor
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) $(if $(filter 1 true yes on,$(BATON_HTTPS)),--proxy-headers) orchestrator_site.asgi:application
 
+# Each worker is named uniquely (the health check counts them by name).
 worker: install
-	$(VENV)/bin/celery -A orchestrator_site worker --loglevel INFO --without-gossip --without-mingle
+	$(VENV)/bin/celery -A orchestrator_site worker --loglevel INFO --without-gossip --without-mingle \
+	  --hostname "baton-$$(hostname)-$$$$@%h"
 
 # Exactly one beat process per installation: it sends the tick that fires due schedules
 # (a second one would only send duplicate ticks; firings are compare-and-set, never doubled).

@@ -235,8 +235,7 @@ class Launcher:
             [
                 sys.executable, "-m", "celery", "-A", "orchestrator_site", "worker",
                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-                "--hostname", "baton-local@%h",
-                "--concurrency", os.environ.get("BATON_WORKER_CONCURRENCY", "2"),
+                "--hostname", f"baton-local-{os.getpid()}@%h",
             ],
             "worker.log",
         )

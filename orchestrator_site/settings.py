@@ -367,7 +367,16 @@ _broker_prefix = env_str("BATON_BROKER_KEYPREFIX")
 if _broker_prefix:
     # Lets several Baton installations (or test sessions) share one Redis database.
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
-CELERY_WORKER_CONCURRENCY = env_int("BATON_WORKER_CONCURRENCY", 2, minimum=1)
+# Nodes mostly wait (HTTP, models, MCP): a worker runs them on threads, many at once, and
+# what is CPU-bound runs in a process of its own anyway (code nodes, reading documents).
+# "prefork" runs one node per process instead (BATON_WORKER_CONCURRENCY processes).
+BATON_WORKER_POOL = env_str("BATON_WORKER_POOL", "threads")
+if BATON_WORKER_POOL not in ("threads", "prefork"):
+    raise ImproperlyConfigured("BATON_WORKER_POOL must be threads or prefork")
+CELERY_WORKER_POOL = BATON_WORKER_POOL
+CELERY_WORKER_CONCURRENCY = env_int(
+    "BATON_WORKER_CONCURRENCY", 64 if BATON_WORKER_POOL == "threads" else 2, minimum=1
+)
 # Celery beat (one process: `make beat` in queue mode; `make run` starts it in local mode)
 # sends the schedule tick; a tick nobody took in time is dropped, the next one does its work.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

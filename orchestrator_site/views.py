@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -14,6 +13,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from flows.nodes.sandbox import isolation_status
+from orchestrator_site.redis_client import shared_redis
 from runs.heartbeats import heartbeat_key
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,11 @@ def health(request):
         log.warning("health: the database does not answer", exc_info=True)
         checks["database"] = {"ok": False}
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = shared_redis()
         client.ping()
         checks["broker"] = {"ok": True}
         workers = list(client.scan_iter(match=heartbeat_key("*"), count=100))
         checks["workers"] = {"ok": bool(workers), "count": len(workers)}
-        client.close()
     except Exception:  # noqa: BLE001
         log.warning("health: the broker does not answer", exc_info=True)
         checks["broker"] = {"ok": False}

@@ -95,7 +95,10 @@ class Effects:
         for run_id, events in self.events.items():
             bus.publish(run_id, events)
         for task in self.tasks:
-            _send_task(task)
+            try:
+                _send_task(task)
+            except Exception as exc:  # noqa: BLE001 - the broker is away: send it when it is back
+                unsent.keep(task, exc)
         if self.revokes:
             _revoke(self.revokes)
         for ended in self.ended:
@@ -121,6 +124,56 @@ def send_after_commit(name: str, *args: Any, countdown: float = 0.0) -> None:
     effects = Effects()
     effects.send(name, *args, countdown=countdown)
     effects.perform_after_commit()
+
+
+class Unsent:
+    """Tasks the broker refused (Redis away): kept by this process and sent again every
+    second until the broker takes them, so a run started meanwhile goes on when it returns.
+    The database says what each task is for, so if this process dies with them the
+    sweeper finds the work they stood for."""
+
+    RETRY_SECONDS = 1.0
+    MAX_KEPT = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tasks: list[TaskSend] = []
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def keep(self, task: TaskSend, why: Exception) -> None:
+        with self._lock:
+            if len(self._tasks) < self.MAX_KEPT:
+                self._tasks.append(task)
+            if len(self._tasks) == 1:
+                log.warning("the broker did not take task %s (%s); sending it again when it can",
+                            task.name, why)
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._loop, name="baton-unsent", daemon=True)
+                self._thread.start()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.RETRY_SECONDS)
+            with self._lock:
+                pending, self._tasks = self._tasks, []
+            for index, task in enumerate(pending):
+                try:
+                    _send_task(task)
+                except Exception:  # noqa: BLE001 - still away
+                    with self._lock:
+                        self._tasks = pending[index:] + self._tasks
+                    break
+            else:
+                if pending:
+                    log.warning("the broker is back: %d task(s) sent", len(pending))
+
+
+unsent = Unsent()
 
 
 def _celery_app():

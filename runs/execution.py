@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -30,10 +32,11 @@ from .core import engine
 from .core.outcomes import ChildIntent, Continued, Failed, Outcome, Succeeded, Suspended
 from .effects import CANCEL_RUN, send_after_commit
 from .events import node_delta_event
-from .interrupts import NodeInterrupted, interruptible
+from .interrupts import NodeInterrupted, can_interrupt, interruptible
 from .models import NodeRun
 from .redaction import Redactor, StreamRedactor
 from .step import RunStep
+from .store import release_connection
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,12 @@ NO_CREDENTIAL_HELP = (
 _UNSET: Any = object()
 # Inline nodes run while their step holds the run's lock: they must be quick.
 INLINE_TIMEOUT_DEFAULT = 10.0
+# How often a node waiting on a blocking call (on a worker's thread) looks whether to stop.
+INTERRUPT_POLL_SECONDS = 0.05
+# Blocking calls of nodes running on worker threads, so the node's own thread can stop
+# waiting for one when its run is cancelled or its time is up (no signal reaches it there).
+_blocking_calls = ThreadPoolExecutor(max_workers=256, thread_name_prefix="baton-io")
+T = TypeVar("T")
 
 
 @dataclass
@@ -107,10 +116,31 @@ class ExecutionContext:
         self._pending_text: list[str] = []
         self._last_flush = 0.0
         self._cancelled = cancelled
+        self._lease_owner = ticket.lease_owner
+        # The attempt's time limit, as the node's own loops see it: on a worker's thread no
+        # signal can break into the node's code, so it stops where it checks `cancelled`.
+        self._deadline = time.monotonic() + ticket.timeout if ticket.timeout else None
+        self.timed_out = False
 
     # --- the run ------------------------------------------------------------------------------
     def cancelled(self) -> bool:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            self.timed_out = True
+            return True
         return self._cancelled()
+
+    def interruptible(self, call: Callable[[], T]) -> T:
+        if can_interrupt():
+            return call()  # the main thread: the attempt's signal breaks into the call itself
+        future = _blocking_calls.submit(call)
+        while True:
+            try:
+                return future.result(timeout=INTERRUPT_POLL_SECONDS)
+            except FutureTimeout:
+                if self.cancelled():
+                    # Left to end by its own timeout; whatever it does then is dropped.
+                    future.cancel()
+                    raise NodeError("cancelled") from None
 
     @property
     def state(self) -> dict[str, Any]:
@@ -118,6 +148,7 @@ class ExecutionContext:
         if self._state is None:
             row = NodeRun.objects.filter(pk=self.node_pk).values_list("state", flat=True).first()
             self._state = (row or {}).get("continued") or {}
+            release_connection()
         return self._state
 
     def emit_delta(self, text: str) -> None:
@@ -144,11 +175,14 @@ class ExecutionContext:
         self._pending_text = []
         self._last_flush = time.monotonic()
         with RunStep(self.run_id) as step:
-            updated = NodeRun.objects.filter(pk=self.node_pk, status=engine.RUNNING).update(
-                stream=Concat(F("stream"), Value(text))
-            )
+            # Only while this attempt holds the node: a stale attempt whose lease another
+            # worker took over must not write into that worker's stream.
+            updated = NodeRun.objects.filter(
+                pk=self.node_pk, status=engine.RUNNING, lease_owner=self._lease_owner
+            ).update(stream=Concat(F("stream"), Value(text)))
             if updated:
                 step.emit(node_delta_event(self.run_id, self.node_id, text))
+        release_connection()
 
     def set_run_output(self, key: str, value: Any) -> None:
         self.run_outputs[key] = value
@@ -178,6 +212,8 @@ class ExecutionContext:
                 ) from None
             except CredentialUnreadable as exc:
                 raise FatalNodeError(str(exc)) from None
+            finally:
+                release_connection()
             self.redactor.add(*secret.secret_values())
             self._credentials[credential_id] = known = secret
         return known
@@ -191,28 +227,37 @@ class ExecutionContext:
     ) -> list[dict[str, Any]]:
         from knowledge.search import search_for_node
 
-        return search_for_node(self, knowledge_base, query, top_k, mode)
+        try:
+            return search_for_node(self, knowledge_base, query, top_k, mode)
+        finally:
+            release_connection()
 
     # --- child runs -----------------------------------------------------------------------------
     def start_child_run(self, flow_id: int | None, inputs: dict[str, Any], key: str) -> str:
         from .child_runs import child_intent
 
-        intent = child_intent(
-            team_id=self.team_id,
-            parent_run_id=self.run_id,
-            flow_id=flow_id,
-            inputs=inputs,
-            key=key,
-            trigger=self.node_type,
-            cache=self._flows,
-        )
+        try:
+            intent = child_intent(
+                team_id=self.team_id,
+                parent_run_id=self.run_id,
+                flow_id=flow_id,
+                inputs=inputs,
+                key=key,
+                trigger=self.node_type,
+                cache=self._flows,
+            )
+        finally:
+            release_connection()
         self.children.append(intent)
         return intent.run_id
 
     def child_runs(self, run_ids: list[str]) -> list[ChildRun]:
         from .child_runs import read_children
 
-        return read_children(self.run_id, self.node_id, run_ids)
+        try:
+            return read_children(self.run_id, self.node_id, run_ids)
+        finally:
+            release_connection()
 
     def cancel_child_runs(self, run_ids: list[str]) -> None:
         # A worker cancels each once the step recording this node's outcome has committed.
@@ -253,8 +298,11 @@ def _call(ctx: ExecutionContext, timeout: float | None, func, *args) -> Outcome:
     except FatalNodeError as exc:
         outcome = _failed(ctx, str(exc), type(exc).__name__, False)
     except NodeError as exc:
-        outcome = _failed(ctx, str(exc), type(exc).__name__, exc.retryable)
-        outcome.retry_after = exc.retry_after
+        if ctx.timed_out:
+            outcome = _failed(ctx, f"timed out after {timeout:g} s", "Timeout", True)
+        else:
+            outcome = _failed(ctx, str(exc), type(exc).__name__, exc.retryable)
+            outcome.retry_after = exc.retry_after
     except Exception as exc:  # noqa: BLE001 - a node's bug must not take the worker down
         if ctx.redactor:
             # A traceback could quote a secret (a provider's echo in an exception message).

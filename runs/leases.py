@@ -3,6 +3,12 @@ renewing), runs it outside any transaction, and completes it; a node whose worke
 is reclaimed — by the next worker its task reaches, or by the sweeper — and run again, up
 to MAX_LOST times. Both the worker (runs.worker) and the sweeper use these functions, so
 the rule of when a lease is lost exists once.
+
+A lease is lost when it expires — on the database's clock, never a worker's, so a worker
+whose clock is off cannot make others' leases look expired — or when its owner is known to
+be gone. An owner is one process, named by an id of its own (not its host name or pid,
+which two hosts or containers may share), that says it is alive with a heartbeat in Redis
+while it holds leases; a process that stops beating is gone.
 """
 
 from __future__ import annotations
@@ -11,11 +17,15 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, Q
+from django.db.models.functions import Now
+
+from orchestrator_site.redis_client import shared_redis
 
 from . import store
 from .core import engine
@@ -34,27 +44,50 @@ MAX_LOST = 3
 
 # --- Who we are ---------------------------------------------------------------------------
 
-_HOST = socket.gethostname()
-_NONCE = uuid.uuid4().hex[:8]
+# A process that holds leases says so this often; missing for OWNER_TTL_SECONDS, it is gone.
+BEAT_SECONDS = 1.0
+OWNER_TTL_SECONDS = 6
+
+_identity: tuple[int, str] | None = None
 
 
 def lease_owner() -> str:
-    return f"{_HOST}:{os.getpid()}:{_NONCE}"
+    """This process's name as a lease owner: "<host>:<pid>:<id>"; the id (fresh in every
+    process, forked children included) is what liveness is checked by, the rest is for
+    people reading a node run."""
+    global _identity
+    if _identity is None or _identity[0] != os.getpid():
+        _identity = (os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}")
+    return _identity[1]
+
+
+def _owner_key(owner: str) -> str:
+    return f"{settings.BATON_CHANNEL_PREFIX}:lease-owner:{owner.rpartition(':')[2]}"
+
+
+def beat(owner: str) -> None:
+    """The owner is alive (called by its lease keeper while it holds leases)."""
+    shared_redis().set(_owner_key(owner), "1", ex=OWNER_TTL_SECONDS)
+
+
+def dead_owners(owners: Iterable[str]) -> set[str]:
+    """The owners among these whose heartbeat stopped. When Redis cannot say, none: their
+    leases then run out on their own."""
+    owners = [owner for owner in dict.fromkeys(owners) if owner]
+    if not owners:
+        return set()
+    try:
+        with shared_redis().pipeline(transaction=False) as pipe:
+            for owner in owners:
+                pipe.exists(_owner_key(owner))
+            alive = pipe.execute()
+    except redis.RedisError:
+        return set()
+    return {owner for owner, beating in zip(owners, alive, strict=True) if not beating}
 
 
 def lease_owner_is_dead(owner: str) -> bool:
-    """True only when we can tell: the owner was a process on this host that is gone."""
-    host, _, rest = owner.partition(":")
-    if host != _HOST:
-        return False
-    pid_text = rest.partition(":")[0]
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except (ValueError, PermissionError):
-        return False
-    return False
+    return bool(owner) and owner in dead_owners([owner])
 
 
 # --- Claiming and completing ----------------------------------------------------------------
@@ -118,8 +151,11 @@ def _claim_in_step(step: RunStep, node: NodeRun, owner: str) -> Ticket:
     node.status = RUNNING
     node.next_attempt_at = None
     node.lease_owner = owner
+    node.worker = owner
     node.lease_expires_at = step.now + timedelta(seconds=settings.BATON_LEASE_SECONDS)
-    step.touch(node, *LEASE)
+    # A new attempt streams anew: a failed attempt's partial text is not this one's.
+    node.stream = ""
+    step.touch(node, *LEASE, "stream")
     step.emit(node_status_event(node))
     return make_ticket(step, node, owner, settings.BATON_NODE_TIMEOUT_DEFAULT)
 
@@ -170,9 +206,16 @@ def _take_one_dispatch(step: RunStep, owner: str) -> Ticket | None:
     return None
 
 
-def extend_lease(node_pk: int, owner: str) -> None:
-    NodeRun.objects.filter(pk=node_pk, status=RUNNING, lease_owner=owner).update(
-        lease_expires_at=timezone.now() + timedelta(seconds=settings.BATON_LEASE_SECONDS)
+def extend_lease(node_pk: int, owner: str) -> bool:
+    """Renew the lease on the database's clock; False when it is no longer ours (it ran out
+    and another worker took the node over): the attempt must then stop."""
+    return bool(
+        NodeRun.objects.filter(pk=node_pk, status=RUNNING, lease_owner=owner).update(
+            lease_expires_at=ExpressionWrapper(
+                Now() + timedelta(seconds=settings.BATON_LEASE_SECONDS),
+                output_field=DateTimeField(),
+            )
+        )
     )
 
 
@@ -181,15 +224,21 @@ def extend_lease(node_pk: int, owner: str) -> None:
 # --- Reclaiming: the sweeper's part -----------------------------------------------------------
 
 
-def reclaim_lost_nodes(now: datetime) -> int:
-    """Running nodes whose worker is gone (the lease ran out, or the owner process on this
-    host no longer exists): queued again, or failed after MAX_LOST losses."""
-    candidates = NodeRun.objects.filter(status=RUNNING).filter(
-        Q(lease_expires_at__lt=now) | Q(lease_owner__startswith=f"{_HOST}:")
+def reclaim_lost_nodes() -> int:
+    """Running nodes whose worker is gone (the lease ran out on the database's clock, or
+    its owner stopped beating): queued again, or failed after MAX_LOST losses."""
+    running = list(
+        NodeRun.objects.filter(status=RUNNING)
+        .annotate(expired=ExpressionWrapper(
+            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=Now()),
+            output_field=BooleanField(),
+        ))
+        .values_list("pk", "lease_owner", "expired")[:1000]
     )
+    dead = dead_owners(owner for _pk, owner, _expired in running)
     count = 0
-    for pk, owner, expires_at in candidates.values_list("pk", "lease_owner", "lease_expires_at"):
-        if expires_at is None or expires_at < now or lease_owner_is_dead(owner):
+    for pk, owner, expired in running:
+        if expired or owner in dead:
             count += reclaim(pk)
     return count
 

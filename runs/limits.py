@@ -10,17 +10,22 @@ slots that are free.
 
 Child runs (subflow and map nodes) neither count nor wait: their parent already holds a
 slot, and holding a child back while its parent waits for it could deadlock the team.
+
+A run that waits without working — for a person (an approval) or for a time (a delay) —
+holds no slot: two unanswered approvals must not stall a team whose cap is 1. A run
+waiting for its child runs does hold one: its children work for it.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Team
+from flows.nodes import node_types_waiting_for_people
 
 from .core import engine
 from .effects import START_RUN, Effects
-from .models import Run
+from .models import NodeRun, Run
 
 # At most this many held runs are sent to start per team in one go.
 START_BATCH = 100
@@ -31,7 +36,15 @@ def _top_level(team_id: int):
 
 
 def active_count(team_id: int) -> int:
-    return _top_level(team_id).filter(status__in=[engine.RUNNING, engine.WAITING]).count()
+    """Top-level runs of the team that are working (or whose child runs are)."""
+    waiting_on_work = NodeRun.objects.filter(
+        run=OuterRef("pk"), status=engine.WAITING, next_attempt_at__isnull=True
+    ).exclude(type__in=node_types_waiting_for_people())
+    return (
+        _top_level(team_id)
+        .filter(Q(status=engine.RUNNING) | (Q(status=engine.WAITING) & Exists(waiting_on_work)))
+        .count()
+    )
 
 
 def must_wait_for_slot(run: Run) -> bool:

@@ -125,6 +125,9 @@ class NodeRun(models.Model):
     # When the next attempt is due (retry backoff) or a waiting node wakes.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=200, blank=True, default="")
+    # The worker that ran (or runs) its latest attempt, kept when it ends: for the run page
+    # and for whoever debugs it.
+    worker = models.CharField(max_length=200, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True, default="")
 

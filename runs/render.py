@@ -22,7 +22,7 @@ class NodeRunSerializer(serializers.ModelSerializer):
         model = NodeRun
         fields = [
             "node_id", "type", "status", "attempts", "output", "error", "message", "stream",
-            "usage", "details", "started_at", "finished_at", "duration_ms", "reason",
+            "usage", "details", "started_at", "finished_at", "duration_ms", "reason", "worker",
         ]
 
     def get_reason(self, node) -> str | None:

@@ -9,12 +9,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from flows.graph import check_graph
+from flows.nodes import node_types_waiting_for_people
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unprocessable
+from orchestrator_site.redis_client import shared_redis
 
 from . import plans
 from .core import engine
@@ -232,17 +233,17 @@ def parse_wait(value: str | None) -> float:
 
 
 def wait_for_run(run_id, timeout: float) -> None:
-    """Return when the run has ended or `timeout` seconds have passed."""
+    """Return when the run has ended, waits for a person (an approval: nothing will happen
+    until someone answers), or `timeout` seconds have passed. Holds no database connection
+    while it waits, so many waiting requests do not drain the pool."""
     if timeout <= 0:
         return
     deadline = time.monotonic() + timeout
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub = shared_redis().pubsub(ignore_subscribe_messages=True)
     try:
         pubsub.subscribe(finished_channel(str(run_id)))
         while True:
-            status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
-            if status not in engine.ACTIVE_RUN_STATUSES:
+            if not _still_going(run_id):
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -251,4 +252,21 @@ def wait_for_run(run_id, timeout: float) -> None:
             pubsub.get_message(timeout=min(remaining, 1.0))
     finally:
         pubsub.close()
-        client.close()
+
+
+def _still_going(run_id) -> bool:
+    try:
+        status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        if status == engine.WAITING:
+            return not waits_for_people(run_id)
+        return status in engine.ACTIVE_RUN_STATUSES
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()  # back to the pool until the next look
+
+
+def waits_for_people(run_id) -> bool:
+    """The run waits on a node only a person can move on (an approval)."""
+    return NodeRun.objects.filter(
+        run_id=run_id, status=engine.WAITING, type__in=node_types_waiting_for_people()
+    ).exists()

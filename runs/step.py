@@ -27,6 +27,7 @@ from .models import NodeRun, Run
 LIGHT_FIELDS = (
     "status", "blockers", "live_inputs", "attempts", "lost_count", "handles", "error",
     "message", "started_at", "finished_at", "queued_at", "next_attempt_at", "task_id",
+    "worker",
 )
 # Fields written only when a step says so: the lease, which the heartbeat thread also writes.
 LEASE = ("lease_owner", "lease_expires_at")
@@ -75,10 +76,13 @@ class RunStep:
         try:
             known = plans.known_plan(self.run_id)
             with store.pipeline():  # the run's row and the nodes we expect: one round trip
+                now_query = store.send_now()
                 run_query = store.send_lock_run(self.run_id)
                 node_query = None
                 if known is not None and self._expect is not None:
                     node_query = store.send_load_nodes(self.run_id, self._expect(known.plan))
+                if now_query is not None:
+                    self.now = now_query.value()
                 rows = run_query.rows()
                 self.run = rows[0] if rows else None  # type: ignore[assignment]
                 if node_query is not None:

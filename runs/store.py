@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -101,6 +102,42 @@ class Pending:
             out.append(self.model.from_db(db, self.fields, values))
         self.cursor.close()
         return out
+
+
+class PendingNow:
+    """The database's clock, asked along with a step's first queries."""
+
+    def __init__(self) -> None:
+        self.cursor = hot_cursor()
+        self.cursor.execute("SELECT now()")
+
+    def value(self) -> datetime:
+        row = self.cursor.fetchone()
+        self.cursor.close()
+        return row[0]
+
+
+def release_connection() -> None:
+    """Give this thread's database connection back (to the pool, in queue mode) when no
+    transaction holds it: a thread about to wait on something else should not keep one."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def database_now() -> datetime:
+    """The time by the database's clock (PostgreSQL), or this host's (local mode)."""
+    pending = send_now()
+    if pending is None:
+        from django.utils import timezone
+
+        return timezone.now()
+    return pending.value()
+
+
+def send_now() -> PendingNow | None:
+    """On PostgreSQL, the transaction's time by the database's clock (leases are set and
+    compared on it, so no worker's clock matters); elsewhere None (local mode: one host)."""
+    return PendingNow() if connection.vendor == "postgresql" else None
 
 
 @lru_cache(maxsize=16)

@@ -51,7 +51,7 @@ def service_env(**extra: str) -> dict[str, str]:
 class Worker:
     """A real `celery worker` process on the test queue."""
 
-    def __init__(self, name: str = "worker", concurrency: int = 2, include: str = "", **env: str):
+    def __init__(self, name: str = "worker", concurrency: int | None = None, include: str = "", **env: str):
         self.name = name
         self.concurrency = concurrency
         self.include = include
@@ -69,7 +69,8 @@ class Worker:
             [
                 sys.executable, "-m", "celery", "-A", "orchestrator_site", "worker",
                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-                "--concurrency", str(self.concurrency), "--hostname", self.hostname,
+                *(["--concurrency", str(self.concurrency)] if self.concurrency else []),
+                "--hostname", self.hostname,
                 "--queues", self.env.get("BATON_QUEUE", settings.BATON_QUEUE),
                 *(["--include", self.include] if self.include else []),
             ],
@@ -98,8 +99,12 @@ class Worker:
         raise RuntimeError("the worker did not start in time")
 
     def pool_pids(self) -> list[int]:
+        """The processes that run nodes: the pool's children with prefork, the worker
+        itself with threads."""
         import psutil
 
+        if self.env.get("BATON_WORKER_POOL", "threads") == "threads":
+            return [self.process.pid]
         return [child.pid for child in psutil.Process(self.process.pid).children()]
 
     def stop(self) -> None:
@@ -273,10 +278,13 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._reply(200, {"ok": True})
         elif url.path == "/flaky":
+            # The first `fail` calls answer `status` (503), with Retry-After when asked.
             key = query.get("key", "default")
             server.counters[key] = server.counters.get(key, 0) + 1
+            server.received.append({"key": key, "headers": dict(self.headers), "at": time.time()})
             if server.counters[key] <= int(query.get("fail", "1")):
-                self._reply(503, {"error": "try again"})
+                headers = {"Retry-After": query["retry_after"]} if "retry_after" in query else {}
+                self._reply(int(query.get("status", "503")), {"error": "try again"}, headers=headers)
             else:
                 self._reply(200, {"attempt": server.counters[key]})
         else:

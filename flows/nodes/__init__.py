@@ -48,5 +48,12 @@ def get_node_type(type_name: str) -> NodeType | None:
 
 
 @lru_cache(maxsize=1)
+def node_types_waiting_for_people() -> list[str]:
+    """Types whose waiting only a person ends (an approval): a run waiting on them will not
+    move by itself."""
+    return [name for name, node_type in catalog().items() if node_type.waits_for_people]
+
+
+@lru_cache(maxsize=1)
 def described_catalog() -> list[dict]:
     return [node_type.describe() for node_type in catalog().values()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -55,6 +56,7 @@ def client_for(ctx: NodeContext, credential: int | None, *, stream: bool = True)
         on_delta=ctx.emit_delta if stream else None,
         cancelled=ctx.cancelled,
         idempotency_key=ctx.idempotency_key,
+        interruptible=ctx.interruptible,
     )
 
 
@@ -413,7 +415,7 @@ class AgentNode(NodeType):
                     waiting[call.id] = run_id
                     continue
                 elif isinstance(tool, HttpTool):
-                    result = _call_http(tool, call.arguments)
+                    result = ctx.interruptible(partial(_call_http, tool, call.arguments))
                 else:
                     result = _run_code(tool, call.arguments)
                 result = ctx.redact(result)[:MAX_TOOL_RESULT_CHARS]

@@ -21,6 +21,7 @@ class ApprovalNode(NodeType):
         "'approved' or 'rejected'."
     )
     inputs = (Handle("in"),)
+    waits_for_people = True
     outputs = (Handle("approved"), Handle("rejected"))
 
     class Config(NodeConfig):

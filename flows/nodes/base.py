@@ -8,6 +8,7 @@ the editor's form and whose validation is the same on save and before each run.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
@@ -184,7 +185,12 @@ class NodeContext(Protocol):
     # What the node kept when it suspended or continued (see Continue); {} on a first run.
     state: dict[str, Any]
 
-    def cancelled(self) -> bool: ...
+    def cancelled(self) -> bool:
+        """The run was cancelled, or the attempt's time is up: stop at the next chance."""
+
+    def interruptible(self, call: Callable[[], T]) -> T:
+        """Run a blocking call (a request, a model's stream) so that cancelling the run or
+        the attempt's time limit stops waiting for it at once; its exceptions pass through."""
 
     def emit_delta(self, text: str) -> None: ...
 
@@ -222,6 +228,8 @@ class NodeType:
     description: ClassVar[str] = ""
     execution: ClassVar[Execution] = "inline"
     executable: ClassVar[bool] = True
+    # Its Suspend waits for a person (an approval), not for a time or a child run.
+    waits_for_people: ClassVar[bool] = False
     inputs: ClassVar[tuple[Handle, ...]] = (Handle("in"),)
     outputs: ClassVar[tuple[Handle, ...]] = (Handle("out"),)
     dynamic_outputs: ClassVar[DynamicOutputs | None] = None

@@ -149,12 +149,15 @@ class HttpNode(NodeType):
             headers["Content-Type"] = "application/json" if _is_json(body) else "text/plain"
         if not any(h.lower() == "idempotency-key" for h in headers):
             headers["Idempotency-Key"] = ctx.idempotency_key
-        try:
+        def call() -> tuple[httpx.Response, bytes]:
             stream = outbound_client().stream(
                 config.method, url, headers=headers, content=body, timeout=config.timeout
             )
             with stream as reply:
-                content = _read_limited(reply, ctx)
+                return reply, _read_limited(reply, ctx)
+
+        try:
+            reply, content = ctx.interruptible(call)
         except httpx.InvalidURL as exc:
             raise FatalNodeError(f"invalid URL {url!r}: {exc}") from None
         except httpx.UnsupportedProtocol:

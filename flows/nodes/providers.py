@@ -126,6 +126,7 @@ class ChatClient:
         cancelled: Callable[[], bool] = lambda: False,
         idle_timeout: float | None = None,
         idempotency_key: str = "",
+        interruptible: Callable[[Callable[[], Any]], Any] = lambda call: call(),
     ):
         if secret.provider not in PROVIDER_NAMES:
             raise FatalNodeError(f"unknown provider {secret.provider!r} in credential {secret.name!r}")
@@ -140,6 +141,8 @@ class ChatClient:
         # of an attempt run again is the n-th call it made before.
         self.idempotency_key = idempotency_key
         self.calls = 0
+        # Runs each request so that cancelling the run stops waiting for it (NodeContext).
+        self.interruptible = interruptible
 
     # public ------------------------------------------------------------------------------------
     def chat(self, request: ChatRequest) -> Reply:
@@ -152,7 +155,10 @@ class ChatClient:
         self.calls += 1
         if self.idempotency_key:
             headers["Idempotency-Key"] = f"{self.idempotency_key}.{self.calls}"
-        return with_retries(lambda: self._stream(url, headers, body), self.redact, self.cancelled)
+        return with_retries(
+            lambda: self.interruptible(lambda: self._stream(url, headers, body)),
+            self.redact, self.cancelled,
+        )
 
     # building requests -------------------------------------------------------------------------
     def _openai_request(self, request: ChatRequest) -> tuple[str, dict, dict]:

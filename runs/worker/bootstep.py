@@ -9,9 +9,9 @@ import socket
 
 from celery import bootsteps
 from django.conf import settings
-from django.db import close_old_connections
 
 from ..heartbeats import HEARTBEAT_TTL_SECONDS, heartbeat_key
+from ..store import release_connection
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,11 @@ class MaintenanceStep(bootsteps.StartStopStep):
         super().__init__(worker, **kwargs)
         self.tref = None
         self.redis = None
+        # Unique per worker (make worker and the launcher give each a name of its own), so
+        # the health check counts workers, and one stopping leaves the others' beats alone.
         self.name = getattr(worker, "hostname", None) or socket.gethostname()
         install_process_hooks()
+        _hand_the_gil_over_sooner()  # the threads pool runs nodes in this very process
 
     def start(self, worker) -> None:
         self.tref = worker.timer.call_repeatedly(
@@ -56,7 +59,8 @@ class MaintenanceStep(bootsteps.StartStopStep):
                 log.info("sweep: %s", found)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("maintenance tick failed: %s", exc)
-            close_old_connections()
+        finally:
+            release_connection()
 
 
 def _hand_the_gil_over_sooner(**kwargs) -> None:

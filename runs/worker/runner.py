@@ -10,13 +10,13 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import close_old_connections
 
 from .. import leases
 from ..core import engine
 from ..execution import Ticket, execute
 from ..interrupts import interrupt_main
 from ..models import Run
+from ..store import release_connection
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,9 @@ def work_on(node_pk: int) -> None:
     ticket = leases.claim(node_pk, owner)
     started = time.monotonic()
     while ticket is not None:
+        # The node's wait (HTTP, a model) holds no database connection: many nodes at once
+        # share the process's small pool (what the node's code reads, it gives back too).
+        release_connection()
         watch = keeper.watch(ticket)
         try:
             outcome = execute(ticket, cancelled=watch.cancelled.is_set)
@@ -38,7 +41,8 @@ def work_on(node_pk: int) -> None:
 
 @dataclass
 class Watch:
-    """A node this process is running: its lease to renew, and whether its run went away."""
+    """A node this process is running: its lease to renew, and whether it must stop (its
+    run ended elsewhere, or its lease was lost to another worker)."""
 
     ticket: Ticket
     thread: int = field(default_factory=threading.get_ident)
@@ -61,6 +65,7 @@ class LeaseKeeper:
 
     def watch(self, ticket: Ticket) -> Watch:
         watch = Watch(ticket, renewed_at=time.monotonic())
+        self._beat(ticket.lease_owner)
         with self._lock:
             self._watches[id(watch)] = watch
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
@@ -73,35 +78,54 @@ class LeaseKeeper:
         with self._lock:
             self._watches.pop(id(watch), None)
 
+    def _beat(self, owner: str) -> None:
+        try:
+            leases.beat(owner)
+        except Exception as exc:  # noqa: BLE001 - Redis away: the lease still runs out on its own
+            log.debug("lease owner heartbeat failed: %s", exc)
+
     def _loop(self) -> None:
         renew_every = max(1.0, settings.BATON_LEASE_SECONDS / 3)
         while True:
-            time.sleep(self.POLL_SECONDS)
+            time.sleep(min(self.POLL_SECONDS, leases.BEAT_SECONDS))
             with self._lock:
                 watches = list(self._watches.values())
             if not watches:
                 continue
+            self._beat(watches[0].ticket.lease_owner)
             try:
                 self._look_after(watches, renew_every)
             except Exception as exc:  # noqa: BLE001 - keep the heartbeat alive
                 log.warning("lease heartbeat failed: %s", exc)
-                close_old_connections()
+            finally:
+                release_connection()
 
     def _look_after(self, watches: list[Watch], renew_every: float) -> None:
         now = time.monotonic()
         for watch in watches:
             if now - watch.renewed_at >= renew_every:
-                leases.extend_lease(watch.ticket.node_pk, watch.ticket.lease_owner)
+                if not leases.extend_lease(watch.ticket.node_pk, watch.ticket.lease_owner):
+                    # Another worker took the node over: this attempt's outcome would be
+                    # dropped anyway, so it stops now rather than hold a slot.
+                    log.warning("lost the lease of node %s of run %s; stopping its attempt",
+                                watch.ticket.node_id, watch.ticket.run_id)
+                    self._stop(watch)
+                    continue
                 watch.renewed_at = now
         run_ids = {watch.ticket.run_id for watch in watches}
         statuses = dict(Run.objects.filter(pk__in=run_ids).values_list("pk", "status"))
         for watch in watches:
             status = statuses.get(_uuid(watch.ticket.run_id))
-            if status in engine.ACTIVE_RUN_STATUSES or watch.cancelled.is_set():
-                continue
-            watch.cancelled.set()
-            if watch.thread == threading.main_thread().ident:
-                interrupt_main("cancelled")
+            if status not in engine.ACTIVE_RUN_STATUSES:
+                self._stop(watch)
+
+    @staticmethod
+    def _stop(watch: Watch) -> None:
+        if watch.cancelled.is_set():
+            return
+        watch.cancelled.set()
+        if watch.thread == threading.main_thread().ident:
+            interrupt_main("cancelled")
 
 
 def _uuid(run_id: str):

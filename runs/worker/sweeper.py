@@ -12,9 +12,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
-from .. import callbacks, leases, limits
+from .. import callbacks, leases, limits, store
 from ..children import notify_missed_parents
 from ..core import engine
 from ..effects import EXECUTE_NODE, START_RUN, WAKE_NODE, Effects
@@ -24,9 +23,10 @@ log = logging.getLogger(__name__)
 
 
 def sweep() -> dict[str, int]:
-    now = timezone.now()
+    # The database's clock: what workers wrote (due times, queued times) was stamped on it.
+    now = store.database_now()
     return {
-        "lost": leases.reclaim_lost_nodes(now),
+        "lost": leases.reclaim_lost_nodes(),
         "woken": wake_due_nodes(now),
         "resent": resend_stale_queued(now),
         "restarted": restart_pending_runs(now),

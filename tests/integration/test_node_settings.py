@@ -131,3 +131,53 @@ def test_delays_hold_no_worker(running, alice, http_server):
     assert all(w.duration_ms >= 2900 for w in waits)
     assert quick.finished_at < min(w.finished_at for w in waits)  # done before any delay ended
     assert time.monotonic() - began < 5.5  # the four waits overlapped
+
+
+def test_a_retry_waits_as_long_as_retry_after_says(running, alice, http_server):
+    flow = http_flow(alice, http_server.url + "/flaky?key=ra&fail=1&status=429&retry_after=2",
+                     settings={"retries": 1, "retry_backoff": 0.05})
+    run = wait_for_run(start(flow, alice))
+    assert run.status == engine.SUCCEEDED
+    calls = [r["at"] for r in http_server.received if r["key"] == "ra"]
+    assert len(calls) == 2
+    assert calls[1] - calls[0] >= 1.9  # not the 0.05 s backoff
+
+
+def test_a_retry_after_given_as_an_http_date_is_honoured(running, alice, http_server):
+    from email.utils import formatdate
+
+    when = formatdate(time.time() + 2, usegmt=True).replace(" ", "%20").replace(",", "%2C")
+    flow = http_flow(alice, http_server.url + f"/flaky?key=date&fail=1&status=503&retry_after={when}",
+                     settings={"retries": 1, "retry_backoff": 0.05})
+    run = wait_for_run(start(flow, alice))
+    assert run.status == engine.SUCCEEDED
+    calls = [r["at"] for r in http_server.received if r["key"] == "date"]
+    assert calls[1] - calls[0] >= 0.9
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_answers_that_cannot_change_are_not_retried(running, alice, http_server, status):
+    flow = http_flow(alice, http_server.url + f"/status/{status}", settings={"retries": 2, "retry_backoff": 0})
+    run = wait_for_run(start(flow, alice))
+    call = nodes_of(run)["call"]
+    assert run.status == engine.FAILED
+    assert call.attempts == 1
+    assert [r["path"] for r in http_server.requests].count(f"/status/{status}") == 1
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 503])
+def test_answers_that_may_change_are_retried(running, alice, http_server, status):
+    flow = http_flow(alice, http_server.url + f"/flaky?key=s{status}&fail=1&status={status}",
+                     settings={"retries": 1, "retry_backoff": 0})
+    run = wait_for_run(start(flow, alice))
+    assert run.status == engine.SUCCEEDED
+    assert nodes_of(run)["call"].attempts == 2
+
+
+def test_http_calls_carry_an_idempotency_key_new_for_each_retry(running, alice, http_server):
+    flow = http_flow(alice, http_server.url + "/flaky?key=idem&fail=1", settings={"retries": 1, "retry_backoff": 0})
+    run = wait_for_run(start(flow, alice))
+    assert run.status == engine.SUCCEEDED
+    keys = [r["headers"].get("Idempotency-Key") for r in http_server.received if r["key"] == "idem"]
+    assert len(keys) == 2 and all(k and k.startswith("baton-") for k in keys)
+    assert keys[0] != keys[1]

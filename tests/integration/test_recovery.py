@@ -71,19 +71,34 @@ def wait_until_called(http_server, path: str, timeout: float = 10) -> None:
     raise AssertionError(f"{path} was never called")
 
 
-def test_a_pool_process_killed_mid_node_hands_the_node_back(running, alice, http_server):
-    """SIGKILL the worker process running a node: Celery gives the task back (late ack,
-    reject on worker lost) and the node runs once more."""
-    flow = slow_then_done_flow(alice, http_server)
-    run = start(flow, alice)
-    with EventRecorder(str(run.id)) as recorder:
-        slow = wait_for_node(run, "slow", {engine.RUNNING})
-        wait_until_called(http_server, "/slow")
-        pid = owner_pid(slow)
-        assert pid in running.pool_pids()
-        os.kill(pid, signal.SIGKILL)
-        run = wait_for_run(run, timeout=30)
-        assert_recovered_once(run, recorder, http_server)
+def test_a_pool_process_killed_mid_node_hands_the_node_back(running, alice, http_server, monkeypatch):
+    """SIGKILL the pool process of a prefork worker running a node: Celery gives the task
+    back (late ack, reject on worker lost), the process's lease owner stops beating, and the
+    node runs once more."""
+    victim = Worker(
+        "prefork", concurrency=1, BATON_WORKER_POOL="prefork",
+        BATON_QUEUE="prefork-" + os.environ["BATON_QUEUE"],
+        BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}",
+    ).start()
+    from runs.worker.tasks import start_run
+
+    monkeypatch.setattr(
+        services, "_start_after_commit",
+        lambda run_id: start_run.apply_async(args=[str(run_id)], queue=victim.env["BATON_QUEUE"]),
+    )
+    try:
+        flow = slow_then_done_flow(alice, http_server)
+        run = start(flow, alice)
+        with EventRecorder(str(run.id)) as recorder:
+            slow = wait_for_node(run, "slow", {engine.RUNNING})
+            wait_until_called(http_server, "/slow")
+            pid = owner_pid(slow)
+            assert pid in victim.pool_pids()
+            os.kill(pid, signal.SIGKILL)
+            run = wait_for_run(run, timeout=30)
+            assert_recovered_once(run, recorder, http_server)
+    finally:
+        victim.stop()
 
 
 def test_a_whole_worker_killed_mid_node_is_recovered_by_another(running, alice, http_server, monkeypatch):

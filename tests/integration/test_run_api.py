@@ -27,9 +27,12 @@ HELLO = graph(
 )
 
 
-def slow_graph(seconds: float) -> dict:
+def slow_graph(http_server, seconds: float) -> dict:
+    """A run that works for a while (a slow call): it holds a slot of its team's cap, which
+    a run merely waiting (a delay, an approval) does not."""
     return graph(
-        [node("in", "input"), node("wait", "delay", seconds=seconds), node("out", "output")],
+        [node("in", "input"), node("wait", "http", url=f"{http_server.url}/slow?seconds={seconds}"),
+         node("out", "output")],
         [edge("in", "wait"), edge("wait", "out")],
     )
 
@@ -210,8 +213,8 @@ def test_the_sweeper_delivers_what_a_lost_signal_left_waiting(running, alice, ht
 # --- The team's cap on runs in progress ---------------------------------------------------------
 
 
-def test_runs_over_the_teams_cap_wait_in_line_and_start_in_order(running, alice, alice_api):
-    flow = make_flow(alice, slow_graph(0.4))
+def test_runs_over_the_teams_cap_wait_in_line_and_start_in_order(running, alice, alice_api, http_server):
+    flow = make_flow(alice, slow_graph(http_server, 0.4))
     Team.objects.filter(pk=flow.team_id).update(max_active_runs=1)
     ids = [alice_api.post(f"/api/flows/{flow.id}/runs/", {}, format="json").json()["id"] for _ in range(3)]
     deadline = time.monotonic() + 5
@@ -228,14 +231,14 @@ def test_runs_over_the_teams_cap_wait_in_line_and_start_in_order(running, alice,
     assert runs[2].held_at is not None
 
 
-def test_child_runs_neither_count_nor_wait(running, alice):
+def test_child_runs_neither_count_nor_wait(running, alice, http_server):
     """A parent holding the team's only slot must not block the child its sub-flow node
     waits for (else the parent would wait for ever)."""
     child_flow = make_flow(alice, HELLO, name="child")
     flow = make_flow(
         alice,
         graph(
-            [node("in", "input"), node("wait", "delay", seconds=8),
+            [node("in", "input"), node("wait", "http", url=f"{http_server.url}/slow?seconds=8"),
              node("sub", "subflow", flow=child_flow.id), node("out", "output")],
             [edge("in", "wait"), edge("in", "sub"), edge("sub", "out")],
         ),
@@ -247,15 +250,15 @@ def test_child_runs_neither_count_nor_wait(running, alice):
         time.sleep(0.05)
     child = Run.objects.get(parent_run=parent)
     assert wait_for_run(child, timeout=10).status == engine.SUCCEEDED
-    assert Run.objects.get(pk=parent.pk).status in engine.ACTIVE_RUN_STATUSES  # the delay
+    assert Run.objects.get(pk=parent.pk).status in engine.ACTIVE_RUN_STATUSES  # the slow call
     assert limits.active_count(flow.team_id) == 1
     api_client(alice).post(f"/api/runs/{parent.id}/cancel/")
 
 
-def test_the_sweeper_releases_held_runs_when_the_cap_is_lifted(running, alice):
+def test_the_sweeper_releases_held_runs_when_the_cap_is_lifted(running, alice, http_server):
     flow = make_flow(alice, HELLO)
     Team.objects.filter(pk=flow.team_id).update(max_active_runs=1)
-    blocker = do_start_run(flow=make_flow(alice, slow_graph(30), name="long"), user=alice, inputs={})
+    blocker = do_start_run(flow=make_flow(alice, slow_graph(http_server, 30), name="long"), user=alice, inputs={})
     wait_for_run(blocker, statuses={engine.RUNNING, engine.WAITING})
     held = do_start_run(flow=flow, user=alice, inputs={})
     wait_for_run(held, statuses={engine.PENDING})
@@ -296,3 +299,31 @@ def test_a_new_window_lets_the_key_call_again(db, alice, settings):
     assert [key.get("/api/me/").status_code for _ in range(3)][-1] == 429
     time.sleep(1.05)
     assert key.get("/api/me/").status_code == 200
+
+
+APPROVAL = graph(
+    [node("in", "input"), node("ok", "approval", message="go on?"), node("out", "output")],
+    [edge("in", "ok"), edge("ok", "out", source_handle="approved")],
+)
+
+
+def test_runs_waiting_for_a_person_hold_no_slot_of_the_teams_cap(running, alice, alice_api):
+    """Two unanswered approvals must not stall a team whose cap is 1."""
+    waiting_flow = make_flow(alice, APPROVAL, name="needs a yes")
+    Team.objects.filter(pk=waiting_flow.team_id).update(max_active_runs=1)
+    first = do_start_run(flow=waiting_flow, user=alice, inputs={})
+    second = do_start_run(flow=waiting_flow, user=alice, inputs={})
+    assert wait_for_run(first, timeout=15, statuses={engine.WAITING}).status == engine.WAITING
+    assert wait_for_run(second, timeout=15, statuses={engine.WAITING}).status == engine.WAITING
+    third = do_start_run(flow=make_flow(alice, HELLO, name="quick"), user=alice, inputs={"name": "x"})
+    assert wait_for_run(third, timeout=15).status == engine.SUCCEEDED
+    assert limits.active_count(waiting_flow.team_id) == 0
+
+
+def test_wait_answers_at_once_when_the_run_waits_for_a_person(running, alice, alice_api):
+    flow = make_flow(alice, APPROVAL, name="needs a yes")
+    began = time.monotonic()
+    answer = alice_api.post(f"/api/flows/{flow.id}/runs/?wait=20", {}, format="json")
+    assert answer.status_code == 201
+    assert answer.json()["status"] == "waiting"
+    assert time.monotonic() - began < 5  # not the whole 20 s

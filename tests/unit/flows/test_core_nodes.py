@@ -16,9 +16,13 @@ class Context:
     run_id: str = "r"
     node_id: str = "n"
     attempt: int = 1
+    idempotency_key: str = "test-key"
 
     def cancelled(self) -> bool:
         return False
+
+    def interruptible(self, call):
+        return call()
 
     def emit_delta(self, text: str) -> None:
         pass

@@ -68,6 +68,7 @@ def create_database(mode: str) -> None:
 
     url = urlparse(os.environ["DATABASE_URL"])
     admin = url._replace(path="/postgres").geturl()
+    os.environ["BENCH_ADMIN_URL"] = admin
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.path[1:]}"')
         conn.execute(f'CREATE DATABASE "{url.path[1:]}"')
@@ -267,6 +268,56 @@ def concurrent_runs(bench: Bench, count: int = 200) -> dict:
     }
 
 
+def load_scenarios(bench, results: dict, http_server, web_url: str, old_web_url: str, key: str,
+                   mode: str) -> None:
+    from bench import load
+
+    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1] if mode == "queue" else None
+    fast_url = http_server.url + "/json"
+    say("100 chained HTTP nodes vs a raw Celery chain of the same 100 calls")
+    chain = bench.flow(load.http_chain_graph(fast_url, 100), "http chain")
+    load.raw_http_chain(bench.redis, fast_url, 10)
+    load.run_seconds(bench, chain)
+    raw, ours = [], []
+    for _ in range(REPEATS):
+        raw.append(load.raw_http_chain(bench.redis, fast_url, 100))
+        ours.append(load.run_seconds(bench, chain))
+    results["http_chain_100"] = {
+        "raw_celery_ms": round(median(raw) * 1000, 1),
+        "baton_ms": round(median(ours) * 1000, 1),
+        "baton_ms_per_node": round(median(ours) * 10, 2),
+        "ratio": round(median(ours) / median(raw), 3),
+        "target_ratio": 0.5,
+    }
+    for width, target in ((20, 0.8), (64, 1.2)):
+        say(f"{width} parallel HTTP nodes each waiting 0.5 s")
+        flow = bench.flow(load.parallel_http_graph(http_server.url + "/slow?seconds=0.5", width),
+                          f"{width} parallel")
+        times = [load.run_seconds(bench, flow) for _ in range(max(2, REPEATS // 2))]
+        results[f"parallel_http_{width}"] = {"seconds": round(median(times), 3), "target_seconds": target}
+
+    echo = bench.flow(load.echo_graph(), "echo")
+    say("the echo flow over the API, one request at a time")
+    load.single_latency(web_url, key, echo.id, 20)
+    results["echo_latency_ms"] = {
+        "before": load.single_latency(old_web_url, key, echo.id, 100),
+        "after": load.single_latency(web_url, key, echo.id, 200),
+        "target_p50_ms": 10.0,
+    }
+    for clients, requests in ((16, 500), (64, 1000)):
+        say(f"the echo flow over the API, {clients} clients")
+        before = load.echo_load(old_web_url, key, echo.id, clients, requests, database)
+        after = load.echo_load(web_url, key, echo.id, clients, requests, database)
+        results[f"echo_{clients}_clients"] = {
+            "before": before,
+            "after": after,
+            "throughput_ratio": round(after["runs_per_second"] / before["runs_per_second"], 2),
+            "target_ratio": 3.0,
+            "target_runs_per_second": 150 if clients == 16 else None,
+            "target_max_db_connections": 30 if clients == 64 else None,
+        }
+
+
 def main() -> None:
     mode = configure_environment()
     sys.path.insert(0, str(ROOT))
@@ -289,11 +340,23 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("bench", password="bench")
     _key, raw_key = ApiKey.issue(user, "bench")
-    worker = Worker("bench-worker", concurrency=2, include="bench.tasks").start()
-    web = WebServer().start()
+    from tests.services import TestHttpServer
+
+    http_server = TestHttpServer().start()
+    allow = f"127.0.0.1:{http_server.port}"
+    os.environ["BATON_HTTP_ALLOW"] = allow
+    from django.conf import settings as django_settings
+
+    django_settings.BATON_HTTP_ALLOW = [allow]
+    # The default worker (threads), a web server as shipped, and one that starts every run
+    # through the broker (the old way): "before" and "after" in the same run.
+    worker = Worker("bench-worker", include="bench.tasks", BATON_HTTP_ALLOW=allow).start()
+    web = WebServer(BATON_API_KEY_RATE="1000000/minute").start()
+    old_web = WebServer(BATON_API_KEY_RATE="1000000/minute", BATON_START_IN_WORKER="1").start()
     results: dict = {"mode": mode, "cores": os.cpu_count(), "repeats": REPEATS}
     try:
         bench = Bench(user)
+        load_scenarios(bench, results, http_server, web.url, old_web.url, raw_key, mode)
         chain_flow = bench.flow(chain_of(100, "bench.noop"), "queued chain")
         inline_flow = bench.flow(chain_of(100, "template", template="{{ input }}"), "inline chain")
         fan_flow = bench.flow(fan_out(200), "fan out")
@@ -344,6 +407,12 @@ def main() -> None:
         say("200 concurrent runs of a 5-node flow")
         results["concurrent_runs"] = concurrent_runs(bench, 200)
 
+        if os.environ.get("BENCH_MEMORY", "1") != "0":
+            from bench.load import local_mode_memory
+
+            say("memory of a local-mode install over 10,000 runs")
+            results["local_mode_memory"] = local_mode_memory(say=say)
+
         if os.environ.get("BENCH_EDITOR", "1") != "0":
             from bench.editor import editor_render
 
@@ -351,7 +420,9 @@ def main() -> None:
             results["editor_500_nodes"] = editor_render(web.url, user)
     finally:
         web.stop()
+        old_web.stop()
         worker.stop()
+        http_server.stop()
         drop_database(mode)
         if redis_process is not None:
             redis_process.terminate()

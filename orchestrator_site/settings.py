@@ -397,6 +397,9 @@ BATON_CONTINUATION_SECONDS = env_float("BATON_CONTINUATION_SECONDS", 5.0)
 # The process that starts a run (a web request) runs its ready inline nodes itself for up to
 # this long: a flow of inline nodes then ends inside the request, with no broker trip.
 BATON_INLINE_START_SECONDS = env_float("BATON_INLINE_START_SECONDS", 0.5)
+# Start every run in a worker instead (a task through the broker): keeps web processes free
+# of node work, at a broker round trip per run (the benchmarks' "before" mode).
+BATON_START_IN_WORKER = env_bool("BATON_START_IN_WORKER", False)
 # Outputs larger than this go out in events as a preview; the API serves the whole value.
 BATON_EVENT_OUTPUT_MAX_BYTES = env_int("BATON_EVENT_OUTPUT_MAX_BYTES", 64 * 1024, minimum=1024)
 BATON_NODE_OUTPUT_MAX_BYTES = env_int("BATON_NODE_OUTPUT_MAX_BYTES", 16 * 1024 * 1024)

@@ -19,7 +19,7 @@ from orchestrator_site.redis_client import shared_redis
 
 from . import plans
 from .core import engine
-from .effects import finished_channel
+from .effects import START_RUN, finished_channel, send_after_commit
 from .models import CallbackDelivery, NodeRun, Run, RunRequest
 from .transitions import begin_run, cancel_run
 from .waits import request_resume
@@ -188,6 +188,9 @@ def _start_after_commit(run_id: Any) -> None:
     BATON_INLINE_START_SECONDS; a flow of inline nodes ends before the request answers), and
     what must be queued goes to workers — no broker trip just to start. If this fails, the
     run stays pending and the sweeper starts it."""
+    if settings.BATON_START_IN_WORKER:
+        send_after_commit(START_RUN, str(run_id))
+        return
     try:
         begin_run(str(run_id), inline_seconds=settings.BATON_INLINE_START_SECONDS)
     except Exception:  # noqa: BLE001 - the run is saved; the sweeper starts it

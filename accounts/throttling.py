@@ -14,8 +14,9 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from orchestrator_site.redis_client import shared_redis
 
 from .models import ApiKey
 
@@ -27,14 +28,13 @@ def take(bucket: str, rate: tuple[int, int]) -> float | None:
     limit, period = rate
     now = time.time()
     window = int(now // period)
-    key = f"throttle:{bucket}:{window}"
+    key = f"{settings.BATON_CHANNEL_PREFIX}:throttle:{bucket}:{window}"
     try:
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+        # Count and set the window's expiry in one round trip.
+        pipe = shared_redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, period + 1, nx=True)
+        count, _ = pipe.execute()
     except Exception as exc:  # noqa: BLE001 - fail open, see above
         log.warning("request limits unavailable: %s", exc)
         return None

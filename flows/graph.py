@@ -7,6 +7,8 @@ normal form (edge handles filled in where a node has only one).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -94,6 +96,12 @@ def _pydantic_messages(exc: ValidationError, prefix: str = "") -> list[str]:
             text = text[len("Value error, ") :]
         messages.append(f"{where}: {text}" if where else text)
     return messages
+
+
+def graph_digest(graph: Any) -> str:
+    """What a graph is, in 64 hex digits: equal graphs (whatever their key order) have the
+    same digest."""
+    return hashlib.sha256(json.dumps(graph, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def check_graph(raw: Any) -> GraphCheck:

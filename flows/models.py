@@ -3,14 +3,31 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .graph import EMPTY_GRAPH
+from .graph import EMPTY_GRAPH, graph_digest
 
 
 def empty_graph() -> dict:
     return {"nodes": [], "edges": []}
 
 
-class Flow(models.Model):
+class HasGraph(models.Model):
+    """A saved graph and its digest, computed on every save: a run's start finds the
+    graph's check and plan under it (runs.plans.checked) instead of checking it again."""
+
+    graph_digest = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.graph_digest = graph_digest(self.graph)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "graph" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "graph_digest"}
+        super().save(*args, **kwargs)
+
+
+class Flow(HasGraph):
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="flows")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
@@ -37,7 +54,7 @@ class Flow(models.Model):
         return len((self.graph or EMPTY_GRAPH).get("nodes", []))
 
 
-class FlowVersion(models.Model):
+class FlowVersion(HasGraph):
     """A published, numbered and immutable copy of a flow's graph.
 
     API and webhook runs use the latest one unless told otherwise; the draft (Flow.graph)

@@ -22,6 +22,15 @@ class RunsConfig(AppConfig):
         run_finished.connect(
             _guarded(callbacks.on_run_finished), dispatch_uid="runs.callbacks", weak=False
         )
+        # A team's cap raised or lifted: runs in line may go now, not at the next sweep.
+        from django.db.models.signals import post_save
+
+        from accounts.models import Team
+
+        post_save.connect(
+            _guarded(limits.on_team_saved), sender=Team, dispatch_uid="runs.limits.team",
+            weak=False,
+        )
 
 
 def _guarded(receiver):

@@ -111,7 +111,9 @@ def _send(delivery_id: int, countdown: float = 0.0) -> None:
     send_after_commit(DELIVER_CALLBACK, delivery_id, countdown=countdown)
 
 
-def on_run_finished(sender, run_id: str, **kwargs) -> None:
+def on_run_finished(sender, run_id: str, has_callback: bool = True, **kwargs) -> None:
+    if not has_callback:
+        return
     now = timezone.now()
     delivery_id = (
         CallbackDelivery.objects.filter(run_id=run_id, status=CallbackDelivery.WAITING)

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 
-from flows.graph import check_graph
+from flows.graph import graph_digest
 from flows.nodes.base import ChildRun, FatalNodeError
 
 from . import plans
@@ -61,7 +61,7 @@ def child_intent(
     checked = cache.get(flow_id)
     if checked is None:
         flow = Flow.objects.filter(pk=flow_id, team_id=team_id).values(
-            "id", "name", "graph", "revision"
+            "id", "name", "graph", "graph_digest", "revision"
         ).first()
         if flow is None:
             raise FatalNodeError(f"flow {flow_id} is not a flow of this team")
@@ -71,15 +71,14 @@ def child_intent(
                 f"sub-flows nest {depth} deep here; the limit is {settings.BATON_MAX_CHILD_DEPTH} "
                 "(does a flow call itself?)"
             )
-        check = check_graph(flow["graph"])
-        if not check.valid:
-            first = check.errors[0]
+        found = plans.checked(flow["graph"], flow["graph_digest"])
+        if not isinstance(found, plans.Checked):
+            first = found[0]
             where = f"node {first['node_id']}: " if first.get("node_id") else ""
             raise FatalNodeError(f"flow {flow['name']!r} is invalid: {where}{first['message']}")
-        digest = plans.graph_digest(check.graph)
-        if not plans.plan_of_check(digest, check).plan.nodes:
+        if not found.run_plan.plan.nodes:
             raise FatalNodeError(f"flow {flow['name']!r} has no nodes that run")
-        checked = cache[flow_id] = (flow, check.graph)
+        checked = cache[flow_id] = (flow, found.graph)
     flow, graph = checked
     return ChildIntent(
         run_id=str(uuid.uuid4()),
@@ -127,7 +126,7 @@ def create_children(step: RunStep, node: NodeRun, intents: list[ChildIntent]) ->
     runs: list[Run] = []
     node_runs: list[NodeRun] = []
     for intent in intents:
-        digest = plans.graph_digest(intent.graph)
+        digest = graph_digest(intent.graph)
         plan = plans.plan_of_graph(digest, intent.graph).plan
         run = Run(
             id=uuid.UUID(intent.run_id),

@@ -39,7 +39,8 @@ CANCEL_RUN = "runs.cancel_run"
 DELIVER_CALLBACK = "runs.deliver_callback"
 
 # Sent after the commit that ended a run (succeeded, failed or cancelled); kwargs: run_id,
-# status, and for a child run parent_run_id and parent_node_id (else None and "").
+# status, team_id, has_callback, team_cap (None: not known), and for a child run parent_run_id and parent_node_id (else
+# None and "").
 run_finished = Signal()
 
 
@@ -67,6 +68,9 @@ class RunEnded:
     status: str
     parent_run_id: str | None
     parent_node_id: str
+    team_id: int | None = None
+    has_callback: bool = True
+    team_cap: int | None = None  # the team's cap on runs in progress, when the step knew it
 
 
 @dataclass
@@ -109,6 +113,9 @@ class Effects:
                 status=ended.status,
                 parent_run_id=ended.parent_run_id,
                 parent_node_id=ended.parent_node_id,
+                team_id=ended.team_id,
+                has_callback=ended.has_callback,
+                team_cap=ended.team_cap,
             )
 
     def perform_after_commit(self) -> None:

@@ -18,6 +18,7 @@ waiting for its child runs does hold one: its children work for it.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Team
@@ -47,11 +48,13 @@ def active_count(team_id: int) -> int:
     )
 
 
-def must_wait_for_slot(run: Run) -> bool:
-    """Inside begin_run's step (the run's row locked): whether the run has to wait."""
+def must_wait_for_slot(run: Run, cap: int | None = None) -> bool:
+    """Inside begin_run's step (the run's row locked): whether the run has to wait. `cap`:
+    the team's, if the caller read it already."""
     if run.parent_run_id is not None:
         return False
-    cap = Team.objects.filter(pk=run.team_id).values_list("max_active_runs", flat=True).first()
+    if cap is None:
+        cap = Team.objects.filter(pk=run.team_id).values_list("max_active_runs", flat=True).first()
     if not cap:
         return False
     # Serialize the starts of this team's runs until our transaction ends.
@@ -89,13 +92,26 @@ def start_held_runs(team_id: int) -> int:
     return len(run_ids)
 
 
-def on_run_finished(sender, run_id: str, **kwargs) -> None:
-    """A slot may have freed: let the next in line go."""
-    row = Run.objects.filter(pk=run_id).values("team_id", "parent_run_id").first()
-    if row is None or row["parent_run_id"] is not None:
+def on_run_finished(
+    sender, run_id: str, parent_run_id: str | None = None, team_id: int | None = None,
+    team_cap: int | None = None, **kwargs
+) -> None:
+    """A slot may have freed: let the next in line go. `team_cap` 0 (known to the step that
+    ended the run): the team has no cap, so nobody waits in line (on_team_saved released
+    them when it was lifted)."""
+    if parent_run_id is not None or team_cap == 0:
         return
-    if _top_level(row["team_id"]).filter(status=engine.PENDING, held_at__isnull=False).exists():
-        start_held_runs(row["team_id"])
+    if team_id is None:
+        team_id = Run.objects.filter(pk=run_id).values_list("team_id", flat=True).first()
+        if team_id is None:
+            return
+    if _top_level(team_id).filter(status=engine.PENDING, held_at__isnull=False).exists():
+        start_held_runs(team_id)
+
+
+def on_team_saved(sender, instance: Team, created: bool = False, **kwargs) -> None:
+    if not created:
+        transaction.on_commit(lambda: start_held_runs(instance.pk))
 
 
 def release_held_runs(limit_teams: int = 50) -> int:

@@ -49,6 +49,9 @@ class Run(models.Model):
     graph = models.JSONField(default=dict)
     # A digest of `graph`: runs of the same graph share one parsed plan in each worker.
     graph_digest = models.CharField(max_length=64, blank=True, default="")
+    # A callback is to be delivered when the run ends (runs.callbacks): saves its ending a
+    # look for one.
+    has_callback = models.BooleanField(default=False)
     # The number of the last event sent for this run; each commit raises it.
     event_seq = models.BigIntegerField(default=0)
     usage = models.JSONField(default=dict)

@@ -6,13 +6,11 @@ it has seen, so a step finds a run's plan without reading or checking the graph 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from flows.graph import CheckedNode, GraphCheck, GraphError, check_graph
+from flows.graph import CheckedNode, GraphCheck, GraphError, check_graph, graph_digest
 
 from .core import engine
 
@@ -47,10 +45,6 @@ def build_plan(check: GraphCheck) -> RunPlan:
         for e in check.graph.get("edges", [])
     ]
     return RunPlan(engine.Plan(plan_nodes, edges), runnable, check.errors)
-
-
-def graph_digest(graph: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(graph, sort_keys=True, default=str).encode()).hexdigest()
 
 
 _plans: OrderedDict[str, RunPlan] = OrderedDict()
@@ -96,6 +90,41 @@ def plan_for(run: Any, graph: dict[str, Any] | None = None) -> RunPlan:
     if len(_plan_of_run) > _PLAN_CACHE_SIZE * 8:
         _plan_of_run.popitem(last=False)
     return run_plan
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A saved graph that passed the check: the graph as checked, its digest and plan."""
+
+    source: dict[str, Any]
+    graph: dict[str, Any]
+    digest: str
+    run_plan: RunPlan
+
+
+_checked: OrderedDict[str, Checked] = OrderedDict()
+
+
+def checked(graph: Any, saved_digest: str = "") -> Checked | list[GraphError]:
+    """The check of a graph to run, or its problems. A saved graph (a flow's draft or a
+    version) comes with the digest computed when it was saved: a process checks it once,
+    and later starts find it under that digest (after making sure it is the same graph,
+    in case a row was changed without its digest)."""
+    if saved_digest:
+        found = _checked.get(saved_digest)
+        if found is not None and found.source == graph:
+            _checked.move_to_end(saved_digest)
+            return found
+    check = check_graph(graph)
+    if not check.valid:
+        return check.errors
+    digest = graph_digest(check.graph)
+    result = Checked(graph, check.graph, digest, plan_of_check(digest, check))
+    if saved_digest:
+        _checked[saved_digest] = result
+        if len(_checked) > _PLAN_CACHE_SIZE:
+            _checked.popitem(last=False)
+    return result
 
 
 def known_plan(run_id: str) -> RunPlan | None:

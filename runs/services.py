@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from redis.exceptions import RedisError
 
-from flows.graph import check_graph
 from flows.nodes import node_types_waiting_for_people
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unprocessable
 from orchestrator_site.redis_client import shared_redis
 
-from . import plans
+from . import plans, store
 from .core import engine
 from .effects import START_RUN, finished_channel, send_after_commit
 from .models import CallbackDelivery, NodeRun, Run, RunRequest
@@ -78,6 +78,7 @@ def do_start_run(
     parent_node_id: str = "",
     callback_url: str | None = None,
     idempotency: tuple[str, str] | None = None,
+    team_cap: int | None = None,
 ) -> Run:
     """Validate the graph (a published version's, a draft sent by the editor, or the
     flow's saved one), snapshot it on a new run with one node run per executable node,
@@ -85,51 +86,76 @@ def do_start_run(
 
     `idempotency` is (key, request hash): recorded with the run in the same transaction;
     a second run under the same team and key fails with IntegrityError (see start_once).
+    `team_cap`: the team's cap on runs in progress, if the caller read it in this request.
     """
-    if graph is None and version is not None:
-        graph = version.graph
-    check = check_graph(graph if graph is not None else flow.graph)
-    if not check.valid:
-        raise GraphInvalid(check.errors)
-    digest = plans.graph_digest(check.graph)
-    run_plan = plans.plan_of_check(digest, check)
-    if not run_plan.plan.nodes:
+    if graph is not None:  # a draft sent with the request
+        found = plans.checked(graph)
+    elif version is not None:
+        found = plans.checked(version.graph, version.graph_digest)
+    else:
+        found = plans.checked(flow.graph, flow.graph_digest)
+    if not isinstance(found, plans.Checked):
+        raise GraphInvalid(found)
+    if not found.run_plan.plan.nodes:
         raise Invalid({"graph": "the flow has no nodes that run"})
     with transaction.atomic():
-        run = Run.objects.create(
-            team_id=flow.team_id,
-            flow=flow,
-            flow_revision=version.flow_revision if version is not None else flow.revision,
-            version=version,
-            trigger=trigger,
-            inputs=inputs,
-            graph=check.graph,
-            graph_digest=digest,
-            created_by=user,
-            parent_run=parent_run,
-            parent_node_id=parent_node_id,
-        )
-        if idempotency is not None:
-            key, request_hash = idempotency
-            RunRequest.objects.create(
-                team_id=flow.team_id, key=key, request_hash=request_hash, run=run
+        with store.pipeline():  # the run's rows go in one round trip
+            run = Run.objects.create(
+                team_id=flow.team_id,
+                flow=flow,
+                flow_revision=version.flow_revision if version is not None else flow.revision,
+                version=version,
+                trigger=trigger,
+                inputs=inputs,
+                graph=found.graph,
+                graph_digest=found.digest,
+                created_by=user,
+                parent_run=parent_run,
+                parent_node_id=parent_node_id,
+                has_callback=bool(callback_url),
             )
-        if callback_url:
-            CallbackDelivery.objects.create(run=run, url=callback_url)
-        NodeRun.objects.bulk_create(
-            [
-                NodeRun(
-                    run=run,
-                    node_id=node.id,
-                    type=node.type,
-                    blockers=run_plan.plan.blockers(node.id),
+            if idempotency is not None:
+                key, request_hash = idempotency
+                RunRequest.objects.create(
+                    team_id=flow.team_id, key=key, request_hash=request_hash, run=run
                 )
-                for node in run_plan.plan.nodes.values()
-            ],
-            batch_size=500,
-        )
-        transaction.on_commit(lambda: _start_after_commit(run.id))
+            if callback_url:
+                CallbackDelivery.objects.create(run=run, url=callback_url)
+            NodeRun.objects.bulk_create(
+                [
+                    NodeRun(
+                        run=run,
+                        node_id=node.id,
+                        type=node.type,
+                        blockers=found.run_plan.plan.blockers(node.id),
+                    )
+                    for node in found.run_plan.plan.nodes.values()
+                ],
+                batch_size=500,
+            )
+        _start(run, team_cap=team_cap)
     return run
+
+
+def _start(run: Run, *, team_cap: int | None = None) -> None:
+    """Begin the run in the transaction that made it, in this process: inline nodes run at
+    once (for up to BATON_INLINE_START_SECONDS; a flow of inline nodes ends before the
+    request answers) and what must be queued goes to workers when it commits — no broker
+    trip, no second transaction just to start. The start gets a savepoint of its own: if it
+    fails, the run is still saved, pending, and a worker starts it."""
+    if settings.BATON_START_IN_WORKER:
+        send_after_commit(START_RUN, str(run.id))
+        return
+    try:
+        status = begin_run(
+            str(run.id), inline_seconds=settings.BATON_INLINE_START_SECONDS, team_cap=team_cap
+        )
+    except Exception:  # noqa: BLE001 - the run is saved; a worker starts it
+        log.warning("could not begin run %s here; a worker will", run.id, exc_info=True)
+        send_after_commit(START_RUN, str(run.id))
+        return
+    if status is not None:
+        run.status = status
 
 
 def check_idempotency_key(value: str | None) -> str | None:
@@ -183,20 +209,6 @@ def start_once(
         return earlier, True
 
 
-def _start_after_commit(run_id: Any) -> None:
-    """Begin the run here, in the process that made it: inline nodes run at once (for up to
-    BATON_INLINE_START_SECONDS; a flow of inline nodes ends before the request answers), and
-    what must be queued goes to workers — no broker trip just to start. If this fails, the
-    run stays pending and the sweeper starts it."""
-    if settings.BATON_START_IN_WORKER:
-        send_after_commit(START_RUN, str(run_id))
-        return
-    try:
-        begin_run(str(run_id), inline_seconds=settings.BATON_INLINE_START_SECONDS)
-    except Exception:  # noqa: BLE001 - the run is saved; the sweeper starts it
-        log.warning("could not begin run %s here; the sweeper will", run_id, exc_info=True)
-
-
 def do_cancel_run(run: Run, user) -> Run:
     if not cancel_run(str(run.id), by=user.get_username()):
         run.refresh_from_db()
@@ -235,37 +247,47 @@ def parse_wait(value: str | None) -> float:
     return seconds
 
 
-def wait_for_run(run_id, timeout: float) -> None:
+def wait_for_run(run: Run, timeout: float) -> None:
     """Return when the run has ended, waits for a person (an approval: nothing will happen
     until someone answers), or `timeout` seconds have passed. Holds no database connection
     while it waits, so many waiting requests do not drain the pool."""
-    if timeout <= 0:
+    if timeout <= 0 or run.status in engine.TERMINAL_RUN_STATUSES:  # ended inside the request
+        return
+    run_id = run.pk
+    if not _still_going(run_id):
         return
     deadline = time.monotonic() + timeout
     pubsub = shared_redis().pubsub(ignore_subscribe_messages=True)
     try:
-        pubsub.subscribe(finished_channel(str(run_id)))
+        try:
+            pubsub.subscribe(finished_channel(str(run_id)))
+        except RedisError:
+            pubsub = None  # Redis away: look at the database now and then instead
         while True:
             if not _still_going(run_id):
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
+            store.release_connection()  # back to the pool while we wait
             # Recheck the database now and then as well: a notice can be missed.
-            pubsub.get_message(timeout=min(remaining, 1.0))
+            if pubsub is None:
+                time.sleep(min(remaining, 0.25))
+                continue
+            try:
+                pubsub.get_message(timeout=min(remaining, 1.0))
+            except RedisError:
+                pubsub = None
     finally:
-        pubsub.close()
+        if pubsub is not None:
+            pubsub.close()
 
 
 def _still_going(run_id) -> bool:
-    try:
-        status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
-        if status == engine.WAITING:
-            return not waits_for_people(run_id)
-        return status in engine.ACTIVE_RUN_STATUSES
-    finally:
-        if not connection.in_atomic_block:
-            connection.close()  # back to the pool until the next look
+    status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+    if status == engine.WAITING:
+        return not waits_for_people(run_id)
+    return status in engine.ACTIVE_RUN_STATUSES
 
 
 def waits_for_people(run_id) -> bool:

@@ -66,16 +66,22 @@ class RunStep:
         self.progress = _Progress(self)
         # Past this (time.monotonic()), inline nodes ready in this step go to a worker.
         self.inline_until: float | None = None
+        # The team's cap on runs in progress, when the step was told it (begin_run).
+        self.team_cap: int | None = None
 
     # context management -------------------------------------------------------------------
     def __enter__(self) -> RunStep:
         # Nested in someone else's transaction, our effects must wait for theirs to commit.
         self._nested = connection.in_atomic_block
         self._atomic = transaction.atomic()
-        self._atomic.__enter__()
+        entered = False
         try:
             known = plans.known_plan(self.run_id)
-            with store.pipeline():  # the run's row and the nodes we expect: one round trip
+            # The BEGIN (or the savepoint, nested), the run's row and the nodes we expect:
+            # one round trip.
+            with store.pipeline():
+                self._atomic.__enter__()
+                entered = True
                 now_query = store.send_now()
                 run_query = store.send_lock_run(self.run_id)
                 node_query = None
@@ -93,7 +99,8 @@ class RunStep:
                 if self._expect is not None and node_query is None:
                     self.preload(self._expect(self.plan.plan))
         except BaseException as exc:
-            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+            if entered:
+                self._atomic.__exit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
@@ -224,5 +231,8 @@ class RunStep:
                 status=self.run.status,
                 parent_run_id=str(self.run.parent_run_id) if self.run.parent_run_id else None,
                 parent_node_id=self.run.parent_node_id,
+                team_id=self.run.team_id,
+                has_callback=self.run.has_callback,
+                team_cap=self.team_cap,
             ))
         self.effects.perform()

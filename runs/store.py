@@ -89,19 +89,63 @@ class Pending:
         self.cursor.execute(sql, params)
 
     def rows(self) -> list:
-        converters = _converters(self.model, self.fields)
-        db = connection.alias
-        out = []
-        for values in self.cursor.fetchall():
-            values = list(values)
-            for index, chain in converters:
-                value = values[index]
-                for convert in chain:
-                    value = convert(value, None, connection)
-                values[index] = value
-            out.append(self.model.from_db(db, self.fields, values))
+        out = [self.instance(values) for values in self.cursor.fetchall()]
         self.cursor.close()
         return out
+
+    def instance(self, values: Any) -> Any:
+        """A model instance from the row's first len(self.fields) values."""
+        values = list(values[: len(self.fields)])
+        for index, chain in _converters(self.model, self.fields):
+            value = values[index]
+            for convert in chain:
+                value = convert(value, None, connection)
+            values[index] = value
+        return self.model.from_db(connection.alias, self.fields, values)
+
+
+RUN_ALL_FIELDS = _read_fields(Run, ())
+
+
+@lru_cache(maxsize=2)
+def _run_to_show_sql(vendor: str) -> str:
+    run_table = _quote(Run._meta.db_table)
+    user = Run._meta.get_field("created_by").related_model._meta
+    version = Run._meta.get_field("version").related_model._meta
+    return (
+        f"SELECT {_columns(Run, RUN_ALL_FIELDS)}, u.{_quote(user.get_field(user.model.USERNAME_FIELD).column)}, "
+        f"v.{_quote(version.get_field('number').column)} FROM {run_table} "
+        f"LEFT JOIN {_quote(user.db_table)} u ON u.{_quote(user.pk.column)} = {run_table}.{_quote('created_by_id')} "
+        f"LEFT JOIN {_quote(version.db_table)} v ON v.{_quote(version.pk.column)} = {run_table}.{_quote('version_id')} "
+        f"WHERE {run_table}.{_quote(Run._meta.pk.column)} = %s"
+    )
+
+
+class PendingRunToShow(Pending):
+    """A run with every value, and the name of its creator and the number of its version
+    (what showing it needs of them), in one query built once."""
+
+    def __init__(self, run_id: Any):
+        super().__init__(Run, RUN_ALL_FIELDS, _run_to_show_sql(connection.vendor), [run_key(run_id)])
+
+    def run(self) -> Run | None:
+        row = self.cursor.fetchone()
+        self.cursor.close()
+        if row is None:
+            return None
+        run = self.instance(row)
+        username, number = row[len(self.fields):]
+        user_model = Run._meta.get_field("created_by").related_model
+        version_model = Run._meta.get_field("version").related_model
+        if run.created_by_id is not None:
+            run.created_by = user_model.from_db(
+                connection.alias, ["id", user_model.USERNAME_FIELD], [run.created_by_id, username]
+            )
+        if run.version_id is not None:
+            run.version = version_model.from_db(
+                connection.alias, ["id", "number"], [run.version_id, number]
+            )
+        return run
 
 
 class PendingNow:
@@ -194,6 +238,22 @@ def send_load_nodes(run_id: Any, node_ids: list[str] | None = None) -> Pending:
         params.append(list(node_ids) if connection.vendor == "postgresql" else json.dumps(list(node_ids)))
     sql = _nodes_sql(connection.vendor, node_ids is not None)
     return Pending(NodeRun, NODE_READ_FIELDS, sql, params)
+
+
+NODE_ALL_FIELDS = _read_fields(NodeRun, ())
+
+
+@lru_cache(maxsize=2)
+def _all_nodes_sql(vendor: str) -> str:
+    return (
+        f"SELECT {_columns(NodeRun, NODE_ALL_FIELDS)} FROM {_quote(NodeRun._meta.db_table)} "
+        f"WHERE {_quote('run_id')} = %s ORDER BY {_quote('id')}"
+    )
+
+
+def send_load_whole_nodes(run_id: Any) -> Pending:
+    """Every node run of a run with every value, in creation order (for showing the run)."""
+    return Pending(NodeRun, NODE_ALL_FIELDS, _all_nodes_sql(connection.vendor), [run_key(run_id)])
 
 
 def load_nodes(run_id: Any, node_ids: list[str] | None = None) -> list[NodeRun]:

@@ -38,29 +38,37 @@ TIMED_WAKE_MAX_SECONDS = 60.0
 MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
-def begin_run(run_id: str, *, inline_seconds: float | None = None) -> None:
+def begin_run(
+    run_id: str, *, inline_seconds: float | None = None, team_cap: int | None = None
+) -> str | None:
     """Start a pending run: its root nodes are ready. `inline_seconds` bounds the time spent
     running inline nodes here (the web request that started the run); what is still ready
-    after it goes to a worker."""
+    after it goes to a worker. `team_cap`, when the caller has it at hand, is the team's cap
+    on runs in progress (saves reading it). Returns the run's status after the step (None:
+    no such run)."""
     with RunStep(run_id) as step:
         if inline_seconds is not None:
             step.inline_until = time.monotonic() + inline_seconds
-        if step.run is None or step.run.status != PENDING:
-            return
+        if step.run is None:
+            return None
+        if step.run.status != PENDING:
+            return str(step.run.status)
         if step.plan.errors:
             fail_run(step, None, "the graph is invalid: " + step.plan.errors[0]["message"])
-            return
-        if step.run.parent_run_id is None and limits.must_wait_for_slot(step.run):
+            return str(step.run.status)
+        step.team_cap = team_cap
+        if step.run.parent_run_id is None and limits.must_wait_for_slot(step.run, cap=team_cap):
             # The team's cap on runs in progress is reached: wait in line (runs.limits).
             if step.run.held_at is None:
                 step.change_run(held_at=step.now)
-            return
+            return str(step.run.status)
         step.change_run(status=RUNNING, started_at=step.now)
         step.emit(run_status_event(step.run))
         if len(step.plan.plan.nodes) <= 500:
             step.preload_all()
         advance(step, ready=step.plan.plan.roots())
         finish_if_done(step)
+        return str(step.run.status)
 
 
 def advance(
@@ -197,6 +205,8 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
             create_children(step, node, outcome.children)
         if outcome.until is not None:
             schedule_wake(step, node, outcome.until)
+        else:
+            node.queued_at = None  # no wake-up sent: it waits for a resume (runs.waits)
         step.emit(node_status_event(node))
         return None
     if isinstance(outcome, Continued):
@@ -291,8 +301,13 @@ def finish_if_done(step: RunStep) -> None:
             step.change_run(status=RUNNING)
             step.emit(run_status_event(run))
         return
-    step.flush()
-    statuses = NodeRun.objects.filter(run_id=step.run_id).values_list("status", flat=True).distinct()
+    if len(step.nodes) >= len(step.plan.plan.nodes):  # every node is in hand: no query
+        statuses = {node.status for node in step.nodes.values()}
+    else:
+        step.flush()
+        statuses = set(
+            NodeRun.objects.filter(run_id=step.run_id).values_list("status", flat=True).distinct()
+        )
     status = engine.run_status_after(statuses)
     if status == run.status:
         return

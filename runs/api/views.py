@@ -30,7 +30,9 @@ def get_run(request, pk, capability: str) -> Run:
 
 
 def get_flow(request, pk: int, capability: str) -> Flow:
-    return access_for(request).fetch(Flow.objects.all(), pk, capability, what="flow", flow_field="id")
+    # With its team: a run's start needs the team's cap on runs in progress.
+    flows = Flow.objects.select_related("team")
+    return access_for(request).fetch(flows, pk, capability, what="flow", flow_field="id")
 
 
 def run_detail(run: Run) -> dict:
@@ -133,9 +135,10 @@ class FlowRunsView(generics.ListAPIView):
                 trigger="editor" if graph is not None or from_editor else "api",
                 callback_url=callback_url,
                 idempotency=idempotency,
+                team_cap=flow.team.max_active_runs,  # read with the flow just now
             ),
         )
-        services.wait_for_run(run.pk, wait)
+        services.wait_for_run(run, wait)
         code = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
         response = Response(run_detail(run), status=code)
         response["Location"] = reverse("run-detail", args=[run.pk])

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from runs import leases, services, transitions
@@ -83,8 +83,10 @@ def test_a_pool_process_killed_mid_node_hands_the_node_back(running, alice, http
     from runs.worker.tasks import start_run
 
     monkeypatch.setattr(
-        services, "_start_after_commit",
-        lambda run_id: start_run.apply_async(args=[str(run_id)], queue=victim.env["BATON_QUEUE"]),
+        services, "_start",
+        lambda run, **_: transaction.on_commit(
+            lambda: start_run.apply_async(args=[str(run.id)], queue=victim.env["BATON_QUEUE"])
+        ),
     )
     try:
         flow = slow_then_done_flow(alice, http_server)
@@ -112,8 +114,10 @@ def test_a_whole_worker_killed_mid_node_is_recovered_by_another(running, alice, 
     from runs.worker.tasks import start_run
 
     monkeypatch.setattr(
-        services, "_start_after_commit",
-        lambda run_id: start_run.apply_async(args=[str(run_id)], queue=victim.env["BATON_QUEUE"]),
+        services, "_start",
+        lambda run, **_: transaction.on_commit(
+            lambda: start_run.apply_async(args=[str(run.id)], queue=victim.env["BATON_QUEUE"])
+        ),
     )
     try:
         run = start(slow_then_done_flow(alice, http_server), alice)
@@ -132,7 +136,7 @@ def test_two_parents_finishing_at_once_release_their_child_once(running, alice, 
     """Both parents complete in two threads that meet at a barrier before committing; the
     run's row lock serialises them and the child is made ready exactly once."""
     # The runs are never handed to the worker: it would race this test for the parents.
-    monkeypatch.setattr(services, "_start_after_commit", lambda run_id: None)
+    monkeypatch.setattr(services, "_start", lambda run, **_: None)
     flow = make_flow(
         alice,
         graph(
@@ -178,7 +182,7 @@ def test_two_parents_finishing_at_once_release_their_child_once(running, alice, 
 
 
 def test_the_sweeper_restarts_a_run_whose_start_was_lost(running, alice, monkeypatch):
-    monkeypatch.setattr(services, "_start_after_commit", lambda run_id: None)
+    monkeypatch.setattr(services, "_start", lambda run, **_: None)
     run = start(make_flow(alice, graph([node("in", "input"), node("out", "output")], [edge("in", "out")])), alice)
     assert Run.objects.get(pk=run.pk).status == engine.PENDING
     Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=5))
@@ -188,7 +192,7 @@ def test_the_sweeper_restarts_a_run_whose_start_was_lost(running, alice, monkeyp
 def test_the_sweeper_resends_a_queued_node_whose_task_was_lost(running, alice, http_server, monkeypatch):
     from runs import effects
 
-    monkeypatch.setattr(services, "_start_after_commit", lambda run_id: None)
+    monkeypatch.setattr(services, "_start", lambda run, **_: None)
     flow = make_flow(alice, graph([node("call", "http", url=http_server.url + "/json")], []))
     run = start(flow, alice)
     # Start it here, dropping the node's task on the floor as a broker failure would.

@@ -14,7 +14,7 @@ from tests.helpers import edge, graph, make_flow, node, start
 def three_nodes(user, monkeypatch):
     from runs import services
 
-    monkeypatch.setattr(services, "_start_after_commit", lambda *a, **k: None)  # no worker touches it
+    monkeypatch.setattr(services, "_start", lambda *a, **k: None)  # no worker touches it
     flow = make_flow(user, graph(
         [node("a", "input"), node("b", "template", template="x"), node("c", "output")],
         [edge("a", "b"), edge("b", "c")]))

@@ -50,11 +50,13 @@ bench: install editor
 
 # Queue mode: set DATABASE_URL (PostgreSQL), REDIS_URL, BATON_SECRET_KEY and
 # BATON_CREDENTIALS_KEY (a Fernet key, the same in every process), then start
-# any number of each on any hosts. Behind a TLS proxy, BATON_HTTPS=1 also makes Daphne
-# take the client's address from the proxy's headers.
+# any number of each on any hosts. `make web` runs BATON_WEB_PROCESSES Daphne processes
+# (default: 2 on a machine with 2 or more cores) on one socket and restarts any that dies.
+# Behind a TLS proxy, BATON_HTTPS=1 also makes Daphne take the client's address from the
+# proxy's headers.
 web: install editor
 	$(PY) manage.py migrate --noinput
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) $(if $(filter 1 true yes on,$(BATON_HTTPS)),--proxy-headers) orchestrator_site.asgi:application
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m orchestrator_site.web
 
 # Each worker is named uniquely (the health check counts them by name).
 worker: install

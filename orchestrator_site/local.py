@@ -14,7 +14,6 @@ password generated into the data dir (given in a config file, never on a command
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import secrets
@@ -27,6 +26,8 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from orchestrator_site.processes import RestartPolicy, die_with_parent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STOP_GRACE_SECONDS = 10
@@ -91,11 +92,7 @@ def find_redis_server() -> str:
 
 def _die_with_parent() -> None:
     # Children get SIGTERM if this launcher dies without cleaning up (Linux only).
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    die_with_parent()
     os.setsid()
 
 
@@ -148,12 +145,17 @@ class Launcher:
         self.host = os.environ.get("HOST", "127.0.0.1")
         self.port = int(os.environ.get("PORT", "8000"))
         self.processes: list[tuple[str, subprocess.Popen]] = []
+        # How each process is started again if it dies: (argv, log name, restart policy).
+        self.recipes: dict[str, tuple[list[str], str, RestartPolicy]] = {}
         self.logs = self.data_dir / "logs"
         self.state_file = self.data_dir / "local.json"
         self.env = dict(os.environ)
         self.stopping = False
 
     def start(self, name: str, argv: list[str], log_name: str) -> subprocess.Popen:
+        policy = self.recipes[name][2] if name in self.recipes else RestartPolicy()
+        self.recipes[name] = (argv, log_name, policy)
+        policy.started_now()
         log = open(self.logs / log_name, "ab")
         process = subprocess.Popen(
             argv,
@@ -250,14 +252,8 @@ class Launcher:
             ],
             "beat.log",
         )
-        self.start(
-            "web",
-            [
-                sys.executable, "-m", "daphne", "-b", self.host, "-p", str(self.port),
-                "orchestrator_site.asgi:application",
-            ],
-            "web.log",
-        )
+        self.env.update(HOST=self.host, PORT=str(self.port))
+        self.start("web", [sys.executable, "-m", "orchestrator_site.web"], "web.log")
         url = f"http://{self.host}:{self.port}/"
         health = self.wait_for_health(url + "api/health/")
         if model is not None:
@@ -336,10 +332,26 @@ class Launcher:
                 )
 
     def watch(self) -> int:
+        """Once running, a process that dies is started again (Redis too: its data is on
+        disk), and the next start of one that keeps dying at once waits longer."""
         while not self.stopping:
-            self.check_children()
+            self.restart_dead()
             time.sleep(0.5)
         return 0
+
+    def restart_dead(self) -> None:
+        for index, (name, process) in enumerate(list(self.processes)):
+            if process.poll() is None or self.stopping:
+                continue
+            argv, log_name, policy = self.recipes[name]
+            if not policy.waiting:
+                pause = policy.exited()
+                say(f"the {name} process stopped (exit code {process.returncode}); starting it "
+                    f"again in {pause:.0f} s (log: {self.logs / log_name})")
+            if policy.is_due():
+                self.start(name, argv, log_name)
+                # In its old place: processes stop in the reverse of this order.
+                self.processes[index] = self.processes.pop()
 
     def on_signal(self, signum, frame) -> None:
         if self.stopping:

@@ -388,6 +388,10 @@ BATON_LEASE_SECONDS = env_float("BATON_LEASE_SECONDS", 30.0)
 BATON_SWEEP_SECONDS = env_float("BATON_SWEEP_SECONDS", 2.0)
 # A queued node whose task has not started after this long is sent again.
 BATON_REQUEUE_AFTER_SECONDS = env_float("BATON_REQUEUE_AFTER_SECONDS", 60.0)
+# A waiting node (a delay, a retry's pause, an answered approval) whose wake-up has not come
+# this long after it was due — lost with a worker or a broker restart — is woken by the next
+# sweep; and again every this long while it stays asleep (a second wake-up does nothing).
+BATON_WAKE_GRACE_SECONDS = env_float("BATON_WAKE_GRACE_SECONDS", 3.0)
 # Default and ceiling of a node's timeout, in seconds.
 BATON_NODE_TIMEOUT_DEFAULT = env_float("BATON_NODE_TIMEOUT_DEFAULT", 600.0)
 BATON_NODE_TIMEOUT_MAX = env_float("BATON_NODE_TIMEOUT_MAX", 24 * 3600.0)

@@ -70,11 +70,38 @@ def beat(owner: str) -> None:
     shared_redis().set(_owner_key(owner), "1", ex=OWNER_TTL_SECONDS)
 
 
+# Redis remembers since when it has kept heartbeats (by its own clock); a Redis that has
+# just started empty knows no heartbeat yet, and must not make every owner look dead.
+_MEMORY_SCRIPT = """
+local created = 0
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], redis.call('TIME')[1])
+  created = 1
+end
+return {tonumber(redis.call('GET', KEYS[1])), tonumber(redis.call('TIME')[1]), created}
+"""
+
+
+def redis_memory() -> tuple[float, bool] | None:
+    """(seconds Redis has been keeping heartbeats, whether this call found it had forgotten
+    everything — started empty, its queued tasks gone with its data); None if it is away."""
+    key = f"{settings.BATON_CHANNEL_PREFIX}:heartbeats-since"
+    try:
+        since, now, created = shared_redis().eval(_MEMORY_SCRIPT, 1, key)
+    except redis.RedisError:
+        return None
+    return float(now) - float(since), bool(created)
+
+
 def dead_owners(owners: Iterable[str]) -> set[str]:
-    """The owners among these whose heartbeat stopped. When Redis cannot say, none: their
-    leases then run out on their own."""
+    """The owners among these whose heartbeat stopped. When Redis cannot say (away, or
+    started too recently to have heard every owner), none: their leases then run out on
+    their own."""
     owners = [owner for owner in dict.fromkeys(owners) if owner]
     if not owners:
+        return set()
+    memory = redis_memory()
+    if memory is None or memory[0] < OWNER_TTL_SECONDS:
         return set()
     try:
         with shared_redis().pipeline(transaction=False) as pipe:

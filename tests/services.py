@@ -48,6 +48,15 @@ def service_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def die_with_parent() -> None:
+    """In a child before exec: the kernel kills it when the test process dies, however it
+    dies (a killed pytest must not leave workers running against the next run)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 class Worker:
     """A real `celery worker` process on the test queue."""
 
@@ -79,6 +88,7 @@ class Worker:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         self.wait_ready(timeout)
         return self
@@ -86,7 +96,7 @@ class Worker:
     def wait_ready(self, timeout: float) -> None:
         from runs.heartbeats import heartbeat_key
 
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        client = redis.Redis.from_url(self.env.get("REDIS_URL", settings.REDIS_URL))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -122,7 +132,7 @@ class Worker:
 
 
 class WebServer:
-    """Daphne serving the site, as `make web` does."""
+    """The site served as `make web` serves it (orchestrator_site.web: Daphne processes)."""
 
     def __init__(self, port: int | None = None, **env: str):
         self.port = port or free_port()
@@ -139,24 +149,24 @@ class WebServer:
         ARTIFACTS.mkdir(exist_ok=True)
         log = open(ARTIFACTS / "web.log", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "orchestrator_site.asgi:application"],
+            [sys.executable, "-m", "orchestrator_site.web"],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, "HOST": "127.0.0.1", "PORT": str(self.port)},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("daphne exited early; see test-artifacts/web.log")
+                raise RuntimeError("the web server exited early; see test-artifacts/web.log")
             try:
                 urllib.request.urlopen(self.url + "/login", timeout=1)
                 return self
             except Exception:  # noqa: BLE001 - still starting
                 time.sleep(0.1)
-        raise RuntimeError("daphne did not start in time")
+        raise RuntimeError("the web server did not start in time")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -186,6 +196,7 @@ class Beat:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         return self
 
@@ -208,6 +219,7 @@ def start_redis_server(port: int, data_dir: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     client = redis.Redis(port=port)
     for _ in range(100):
@@ -379,3 +391,96 @@ class EventRecorder:
 
     def ordered(self) -> list[dict]:
         return sorted(self.events, key=lambda e: e["seq"])
+
+
+class Installation:
+    """A Baton of its own for fault tests: its own PostgreSQL database and Redis (which the
+    test may kill), with a worker and a web server started on them. Tests drive it as a
+    client would (its API, and psycopg for what the API does not say), so nothing of the
+    session's worker (which sweeps the session's database) can touch its work."""
+
+    def __init__(self, tag: str, **env: str):
+        import tempfile
+
+        base = connection.settings_dict
+        self.database = f"{base['NAME']}_{tag}"[:63]
+        self.admin_url = (
+            f"postgres://{base.get('USER') or 'postgres'}@{base.get('HOST') or '127.0.0.1'}:"
+            f"{base.get('PORT') or 5432}/postgres"
+        )
+        self.database_url = self.admin_url.rsplit("/", 1)[0] + "/" + self.database
+        self.redis_port = free_port()
+        self.redis_dir = tempfile.mkdtemp(prefix="baton-installation-redis-")
+        self.redis: subprocess.Popen | None = None
+        self.env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, **env}
+        self.workers: list[Worker] = []
+        self.web: WebServer | None = None
+        self.key = ""
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def start(self, workers: int = 1, **worker_env: str) -> Installation:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{self.database}"')
+        self.start_redis()
+        self.manage("migrate", "--noinput")
+        self.key = self.manage(
+            "shell", "-c",
+            "from django.contrib.auth import get_user_model\n"
+            "from accounts.models import ApiKey\n"
+            "user = get_user_model().objects.create_user('ops', password='ops-pass-123')\n"
+            "print(ApiKey.issue(user, 'faults')[1])",
+        ).strip().splitlines()[-1]
+        for index in range(workers):
+            self.workers.append(self.worker(f"own-{index}", **worker_env).start())
+        self.web = WebServer(BATON_API_KEY_RATE="1000000/minute", **self.env).start()
+        return self
+
+    def worker(self, name: str, **env: str) -> Worker:
+        return Worker(name, **{**self.env, **env})
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=service_env(**self.env),
+            capture_output=True, text=True, timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed: {result.stdout}{result.stderr}")
+        return result.stdout
+
+    def start_redis(self) -> None:
+        self.redis = start_redis_server(self.redis_port, self.redis_dir)
+
+    def kill_redis(self) -> None:
+        self.redis.kill()
+        self.redis.wait()
+
+    def api(self):
+        import httpx
+
+        return httpx.Client(base_url=self.web.url, headers={"Authorization": f"Bearer {self.key}"},
+                            timeout=30)
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as db:
+            return db.execute(sql, params).fetchall()
+
+    def stop(self) -> None:
+        import psycopg
+
+        if self.web is not None:
+            self.web.stop()
+        for worker in self.workers:
+            worker.stop()
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.kill()
+            self.redis.wait()
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from ..heartbeats import HEARTBEAT_TTL_SECONDS, heartbeat_key
 from ..store import release_connection
+from . import broker_fixes
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class MaintenanceStep(bootsteps.StartStopStep):
         # the health check counts workers, and one stopping leaves the others' beats alone.
         self.name = getattr(worker, "hostname", None) or socket.gethostname()
         install_process_hooks()
+        broker_fixes.apply()
         _hand_the_gil_over_sooner()  # the threads pool runs nodes in this very process
 
     def start(self, worker) -> None:

@@ -25,11 +25,20 @@ log = logging.getLogger(__name__)
 def sweep() -> dict[str, int]:
     # The database's clock: what workers wrote (due times, queued times) was stamped on it.
     now = store.database_now()
+    memory = leases.redis_memory()
+    # Redis came back empty (restarted without its data): every task it held is gone, so
+    # queued work is sent again now rather than after BATON_REQUEUE_AFTER_SECONDS. (A
+    # task that survived elsewhere is dropped when it arrives: its id is no longer the
+    # node's.)
+    forgot = memory is not None and memory[1]
+    if forgot:
+        log.warning("Redis has forgotten its tasks (it restarted empty): sending queued work again")
+    lost_after = timedelta(seconds=1) if forgot else None
     return {
         "lost": leases.reclaim_lost_nodes(),
         "woken": wake_due_nodes(now),
-        "resent": resend_stale_queued(now),
-        "restarted": restart_pending_runs(now),
+        "resent": resend_stale_queued(now, lost_after),
+        "restarted": restart_pending_runs(now, lost_after),
         "parents": notify_missed_parents(now),
         "released": limits.release_held_runs(),
         "callbacks": callbacks.sweep_deliveries(now),
@@ -37,12 +46,13 @@ def sweep() -> dict[str, int]:
 
 
 def wake_due_nodes(now) -> int:
-    """Waiting nodes whose time has come, or whose resume task went missing."""
-    stale = now - timedelta(seconds=settings.BATON_REQUEUE_AFTER_SECONDS)
+    """Waiting nodes whose wake-up is overdue by BATON_WAKE_GRACE_SECONDS (lost with a
+    worker or a broker restart), or whose resume task (an answered approval) went missing.
+    `queued_at` is when a wake-up was last sent: at most one per grace period."""
+    grace = now - timedelta(seconds=settings.BATON_WAKE_GRACE_SECONDS)
     due = NodeRun.objects.filter(status=engine.WAITING).filter(
-        Q(next_attempt_at__lte=now - timedelta(seconds=1))
-        & (Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
-        | Q(next_attempt_at__isnull=True, queued_at__lt=stale)
+        Q(next_attempt_at__lte=grace) & (Q(queued_at__isnull=True) | Q(queued_at__lt=grace))
+        | Q(next_attempt_at__isnull=True, queued_at__lt=grace)
     )
     effects = Effects()
     for pk, queued_at in due.values_list("pk", "queued_at")[:500]:
@@ -52,10 +62,11 @@ def wake_due_nodes(now) -> int:
     return len(effects.tasks)
 
 
-def resend_stale_queued(now) -> int:
+def resend_stale_queued(now, lost_after: timedelta | None = None) -> int:
     """Queued nodes whose task never started (lost on the way, or its worker died before
-    taking it)."""
-    stale = now - timedelta(seconds=settings.BATON_REQUEUE_AFTER_SECONDS)
+    taking it): queued longer than BATON_REQUEUE_AFTER_SECONDS, or `lost_after` when the
+    broker is known to have lost its tasks."""
+    stale = now - (lost_after or timedelta(seconds=settings.BATON_REQUEUE_AFTER_SECONDS))
     rows = NodeRun.objects.filter(status=engine.QUEUED, queued_at__lt=stale).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=stale)
     )
@@ -70,8 +81,8 @@ def resend_stale_queued(now) -> int:
     return len(effects.tasks)
 
 
-def restart_pending_runs(now) -> int:
-    stale = now - timedelta(seconds=settings.BATON_REQUEUE_AFTER_SECONDS)
+def restart_pending_runs(now, lost_after: timedelta | None = None) -> int:
+    stale = now - (lost_after or timedelta(seconds=settings.BATON_REQUEUE_AFTER_SECONDS))
     effects = Effects()
     # Runs held in line by their team's cap are not lost: runs.limits starts them.
     waiting = Run.objects.filter(status=engine.PENDING, created_at__lt=stale, held_at__isnull=True)

@@ -3,6 +3,7 @@ keep no results; they are acknowledged late and given back to the broker when th
 dies, and every one of them is safe to run twice. Their names are sent by runs.effects."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from .. import callbacks, children, effects, transitions, waits
 from . import runner
@@ -11,6 +12,14 @@ TASK_OPTIONS = {
     "acks_late": True,
     "reject_on_worker_lost": True,
     "ignore_result": True,
+    # The database away (restarting, unreachable, the pool exhausted): the task is sent
+    # again after 1, 2, 4 … (at most 10) seconds instead of being acknowledged as done
+    # with its work undone, so work resumes within seconds of the database's return.
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 10,
+    "retry_jitter": True,
+    "max_retries": None,
 }
 
 

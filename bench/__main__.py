@@ -115,7 +115,7 @@ class Bench:
         run = do_start_run(flow=flow, user=self.user, inputs=inputs or {}, trigger="bench")
         # Block on the run's end notice (as the baseline blocks on BLPOP): polling the
         # database here would load the very machine being measured.
-        wait_for_run(run.pk, timeout)
+        wait_for_run(run, timeout)
         current = Run.objects.get(pk=run.pk)
         if current.status != "succeeded":
             raise RuntimeError(f"bench run ended {current.status}: {current.error}")
@@ -268,11 +268,9 @@ def concurrent_runs(bench: Bench, count: int = 200) -> dict:
     }
 
 
-def load_scenarios(bench, results: dict, http_server, web_url: str, old_web_url: str, key: str,
-                   mode: str) -> None:
+def http_scenarios(bench, results: dict, http_server) -> None:
     from bench import load
 
-    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1] if mode == "queue" else None
     fast_url = http_server.url + "/json"
     say("100 chained HTTP nodes vs a raw Celery chain of the same 100 calls")
     chain = bench.flow(load.http_chain_graph(fast_url, 100), "http chain")
@@ -296,9 +294,15 @@ def load_scenarios(bench, results: dict, http_server, web_url: str, old_web_url:
         times = [load.run_seconds(bench, flow) for _ in range(max(2, REPEATS // 2))]
         results[f"parallel_http_{width}"] = {"seconds": round(median(times), 3), "target_seconds": target}
 
+
+def echo_scenarios(bench, results: dict, web_url: str, old_web_url: str, key: str, mode: str) -> None:
+    from bench import load
+
+    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1] if mode == "queue" else None
     echo = bench.flow(load.echo_graph(), "echo")
     say("the echo flow over the API, one request at a time")
     load.single_latency(web_url, key, echo.id, 20)
+    load.single_latency(old_web_url, key, echo.id, 20)
     results["echo_latency_ms"] = {
         "before": load.single_latency(old_web_url, key, echo.id, 100),
         "after": load.single_latency(web_url, key, echo.id, 200),
@@ -316,6 +320,61 @@ def load_scenarios(bench, results: dict, http_server, web_url: str, old_web_url:
             "target_runs_per_second": 150 if clients == 16 else None,
             "target_max_db_connections": 30 if clients == 64 else None,
         }
+
+
+def engine_scenarios(bench, results: dict, web_url: str, raw_key: str) -> None:
+    chain_flow = bench.flow(chain_of(100, "bench.noop"), "queued chain")
+    inline_flow = bench.flow(chain_of(100, "template", template="{{ input }}"), "inline chain")
+    fan_flow = bench.flow(fan_out(200), "fan out")
+    say("warming up")
+    bench.raw_celery_chain(20)
+    bench.queued_chain(chain_flow)
+    bench.inline_chain(inline_flow, 100)
+
+    say("100-node queued chain vs a raw Celery chain of 100 tasks")
+    raw, ours = [], []
+    for _ in range(REPEATS):  # interleaved, so drift hits both alike
+        raw.append(bench.raw_celery_chain(100))
+        ours.append(bench.queued_chain(chain_flow))
+    results["queued_chain"] = {
+        "raw_celery_ms": round(median(raw) * 1000, 1),
+        "baton_ms": round(median(ours) * 1000, 1),
+        "ratio": round(median(ours) / median(raw), 3),
+        "target_ratio": 1.0,
+    }
+
+    say("100-node inline chain")
+    per_node, end_to_end = zip(*(bench.inline_chain(inline_flow, 100) for _ in range(REPEATS)), strict=True)
+    results["inline_chain"] = {
+        "ms_per_node": round(median(per_node), 4),
+        "end_to_end_ms": round(median(end_to_end), 1),
+        "target_ms_per_node": 0.3,
+    }
+
+    say("fan-out 1 → 200 → 1")
+    fan = [bench.queued_chain(fan_flow) for _ in range(max(2, REPEATS // 2))]
+    results["fan_out_200"] = {"ms": round(median(fan) * 1000, 1),
+                              "ms_per_node": round(median(fan) * 1000 / 202, 3)}
+
+    say("node finished → websocket client latency")
+    # Nodes that take ~20 ms each, like nodes doing I/O: what a watcher sees.
+    results["event_latency_ms"] = {
+        **latency_figures(*event_latencies(bench, web_url, raw_key, "bench.sleep", ms=20)),
+        "workload": "50-node chain of 20 ms queued nodes",
+        "target_p50": 2.0,
+        "target_p99": 10.0,
+    }
+    # Back-to-back no-op nodes keep both cores busy: the same figures under saturation.
+    results["event_latency_saturated_ms"] = {
+        **latency_figures(*event_latencies(bench, web_url, raw_key, "bench.noop")),
+        "workload": "50-node chain of no-op queued nodes (both cores busy)",
+    }
+
+
+def wanted(name: str) -> bool:
+    """BENCH_ONLY=a,b runs only those scenario groups (while working on one)."""
+    only = os.environ.get("BENCH_ONLY", "")
+    return not only or name in only.split(",")
 
 
 def main() -> None:
@@ -356,64 +415,23 @@ def main() -> None:
     results: dict = {"mode": mode, "cores": os.cpu_count(), "repeats": REPEATS}
     try:
         bench = Bench(user)
-        load_scenarios(bench, results, http_server, web.url, old_web.url, raw_key, mode)
-        chain_flow = bench.flow(chain_of(100, "bench.noop"), "queued chain")
-        inline_flow = bench.flow(chain_of(100, "template", template="{{ input }}"), "inline chain")
-        fan_flow = bench.flow(fan_out(200), "fan out")
-        say("warming up")
-        bench.raw_celery_chain(20)
-        bench.queued_chain(chain_flow)
-        bench.inline_chain(inline_flow, 100)
+        if wanted("http"):
+            http_scenarios(bench, results, http_server)
+        if wanted("echo"):
+            echo_scenarios(bench, results, web.url, old_web.url, raw_key, mode)
+        if wanted("engine"):
+            engine_scenarios(bench, results, web.url, raw_key)
+        if wanted("concurrent"):
+            say("200 concurrent runs of a 5-node flow")
+            results["concurrent_runs"] = concurrent_runs(bench, 200)
 
-        say("100-node queued chain vs a raw Celery chain of 100 tasks")
-        raw, ours = [], []
-        for _ in range(REPEATS):  # interleaved, so drift hits both alike
-            raw.append(bench.raw_celery_chain(100))
-            ours.append(bench.queued_chain(chain_flow))
-        results["queued_chain"] = {
-            "raw_celery_ms": round(median(raw) * 1000, 1),
-            "baton_ms": round(median(ours) * 1000, 1),
-            "ratio": round(median(ours) / median(raw), 3),
-            "target_ratio": 1.0,
-        }
-
-        say("100-node inline chain")
-        per_node, end_to_end = zip(*(bench.inline_chain(inline_flow, 100) for _ in range(REPEATS)), strict=True)
-        results["inline_chain"] = {
-            "ms_per_node": round(median(per_node), 4),
-            "end_to_end_ms": round(median(end_to_end), 1),
-            "target_ms_per_node": 0.3,
-        }
-
-        say("fan-out 1 → 200 → 1")
-        fan = [bench.queued_chain(fan_flow) for _ in range(max(2, REPEATS // 2))]
-        results["fan_out_200"] = {"ms": round(median(fan) * 1000, 1),
-                                  "ms_per_node": round(median(fan) * 1000 / 202, 3)}
-
-        say("node finished → websocket client latency")
-        # Nodes that take ~20 ms each, like nodes doing I/O: what a watcher sees.
-        results["event_latency_ms"] = {
-            **latency_figures(*event_latencies(bench, web.url, raw_key, "bench.sleep", ms=20)),
-            "workload": "50-node chain of 20 ms queued nodes",
-            "target_p50": 2.0,
-            "target_p99": 10.0,
-        }
-        # Back-to-back no-op nodes keep both cores busy: the same figures under saturation.
-        results["event_latency_saturated_ms"] = {
-            **latency_figures(*event_latencies(bench, web.url, raw_key, "bench.noop")),
-            "workload": "50-node chain of no-op queued nodes (both cores busy)",
-        }
-
-        say("200 concurrent runs of a 5-node flow")
-        results["concurrent_runs"] = concurrent_runs(bench, 200)
-
-        if os.environ.get("BENCH_MEMORY", "1") != "0":
+        if wanted("memory") and os.environ.get("BENCH_MEMORY", "1") != "0":
             from bench.load import local_mode_memory
 
             say("memory of a local-mode install over 10,000 runs")
             results["local_mode_memory"] = local_mode_memory(say=say)
 
-        if os.environ.get("BENCH_EDITOR", "1") != "0":
+        if wanted("editor") and os.environ.get("BENCH_EDITOR", "1") != "0":
             from bench.editor import editor_render
 
             say("a 500-node flow in Chromium")

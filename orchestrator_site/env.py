@@ -82,6 +82,22 @@ def env_json(name: str, default: Any) -> Any:
     if isinstance(default, dict) and not isinstance(parsed, dict):
         raise ImproperlyConfigured(f"{name} must be a JSON object")
     return parsed
+
+
+def env_counts(name: str) -> dict[str, int]:
+    """"http=40,llm=32" → {"http": 40, "llm": 32}."""
+    counts: dict[str, int] = {}
+    for item in env_list(name):
+        key, _, number = item.partition("=")
+        try:
+            counts[key.strip()] = int(number)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must look like http=40,llm=32, not {item!r}") from None
+        if not key.strip() or counts[key.strip()] < 1:
+            raise ImproperlyConfigured(f"{name}: each entry needs a name and a count of at least 1")
+    return counts
+
+
 _PERIODS = {
     "s": 1, "sec": 1, "second": 1,
     "m": 60, "min": 60, "minute": 60,

@@ -21,7 +21,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_float, env_int, env_json, env_list, env_rate, env_str
+from .env import env_bool, env_counts, env_float, env_int, env_json, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BATON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -377,6 +377,9 @@ CELERY_WORKER_POOL = BATON_WORKER_POOL
 CELERY_WORKER_CONCURRENCY = env_int(
     "BATON_WORKER_CONCURRENCY", 64 if BATON_WORKER_POOL == "threads" else 2, minimum=1
 )
+# Nodes of one type a threads-pool worker runs at once (runs.worker.slots): by default
+# three quarters of its threads for each type, code nodes at most one per core.
+BATON_NODE_TYPE_LIMITS = env_counts("BATON_NODE_TYPE_LIMITS")
 # Celery beat (one process: `make beat` in queue mode; `make run` starts it in local mode)
 # sends the schedule tick; a tick nobody took in time is dropped, the next one does its work.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 import redis
@@ -120,8 +120,15 @@ def lease_owner_is_dead(owner: str) -> bool:
 # --- Claiming and completing ----------------------------------------------------------------
 
 
-def claim(node_pk: int, owner: str) -> Ticket | None:
-    """Take a queued node (or one whose worker is gone) for this worker, or None."""
+class Busy(Exception):
+    """The node could be claimed, but its type has no free slot in this worker."""
+
+
+def claim(
+    node_pk: int, owner: str, admit: Callable[[str], bool] | None = None
+) -> Ticket | None:
+    """Take a queued node (or one whose worker is gone) for this worker, or None.
+    `admit(node type)` takes a slot for it (runs.worker.slots); Busy when it will not."""
     ref = store.node_ref(node_pk)
     if ref is None:
         return None
@@ -144,6 +151,8 @@ def claim(node_pk: int, owner: str) -> Ticket | None:
                 return None
         else:
             return None
+        if admit is not None and not admit(node.type):
+            raise Busy(node.type)
         return _claim_in_step(step, node, owner)
 
 
@@ -196,9 +205,13 @@ def cancel_node(step: RunStep, node: NodeRun) -> None:
     step.emit(node_status_event(node))
 
 
-def complete(ticket: Ticket, outcome: Outcome, *, continue_with: bool) -> Ticket | None:
+def complete(
+    ticket: Ticket, outcome: Outcome, *, continue_with: bool,
+    admit: Callable[[str], bool] | None = None,
+) -> Ticket | None:
     """Record a queued node's outcome. When `continue_with`, one queued node made ready by
-    it is claimed for this same worker and returned, saving a trip through the broker."""
+    it (and admitted, see claim) is claimed for this same worker and returned, saving a
+    trip through the broker."""
     node_id = ticket.node_id
     with RunStep(ticket.run_id, expect=lambda plan: [node_id, *plan.children(node_id)]) as step:
         if step.run is None:
@@ -215,15 +228,20 @@ def complete(ticket: Ticket, outcome: Outcome, *, continue_with: bool) -> Ticket
             advance(step, finished=[(node.node_id, fired)])
         next_ticket = None
         if continue_with and step.run.status in engine.ACTIVE_RUN_STATUSES:
-            next_ticket = _take_one_dispatch(step, ticket.lease_owner)
+            next_ticket = _take_one_dispatch(step, ticket.lease_owner, admit)
         finish_if_done(step)
         return next_ticket
 
 
-def _take_one_dispatch(step: RunStep, owner: str) -> Ticket | None:
+def _take_one_dispatch(
+    step: RunStep, owner: str, admit: Callable[[str], bool] | None
+) -> Ticket | None:
     for node in list(step.nodes.values()):
-        if node.status != QUEUED or not step.undispatch(node):
+        if node.status != QUEUED or not step.would_undispatch(node):
             continue
+        if admit is not None and not admit(node.type):
+            continue  # its task goes through the broker as sent
+        step.undispatch(node)
         # Its "queued" event is dropped: the node goes straight to running here.
         step.events = [
             event for event in step.events

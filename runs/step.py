@@ -187,15 +187,25 @@ class RunStep:
         self.touch(node)
         self.effects.send(EXECUTE_NODE, node.pk, countdown=countdown, task_id=node.task_id)
 
+    def _dispatch_index(self, node: NodeRun) -> int | None:
+        for index, task in enumerate(self.effects.tasks):
+            if task.task_id == node.task_id and task.args == (node.pk,) and not task.countdown:
+                return index
+        return None
+
+    def would_undispatch(self, node: NodeRun) -> bool:
+        """Whether this step queued a task for the node that undispatch could take back."""
+        return self._dispatch_index(node) is not None
+
     def undispatch(self, node: NodeRun) -> bool:
         """Take back the task a dispatch of this step queued for the node (the caller runs
         it itself); False when there is none to take back."""
-        for index, task in enumerate(self.effects.tasks):
-            if task.task_id == node.task_id and task.args == (node.pk,) and not task.countdown:
-                del self.effects.tasks[index]
-                node.task_id = ""
-                return True
-        return False
+        index = self._dispatch_index(node)
+        if index is None:
+            return False
+        del self.effects.tasks[index]
+        node.task_id = ""
+        return True
 
     def wake_later(self, node: NodeRun, countdown: float) -> None:
         from .effects import WAKE_NODE

@@ -262,7 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         server: TestHttpServer = self.server.owner
-        server.requests.append({"method": self.command, "path": url.path, "query": query})
+        server.requests.append({"method": self.command, "path": url.path, "query": query,
+                                "idempotency_key": self.headers.get("Idempotency-Key", "")})
         if url.path == "/json":
             self._reply(200, {"ok": True, "query": query})
         elif url.path == "/echo":
@@ -399,12 +400,12 @@ class Installation:
     client would (its API, and psycopg for what the API does not say), so nothing of the
     session's worker (which sweeps the session's database) can touch its work."""
 
-    def __init__(self, tag: str, **env: str):
+    def __init__(self, tag: str, admin_url: str | None = None, **env: str):
         import tempfile
 
         base = connection.settings_dict
         self.database = f"{base['NAME']}_{tag}"[:63]
-        self.admin_url = (
+        self.admin_url = admin_url or (
             f"postgres://{base.get('USER') or 'postgres'}@{base.get('HOST') or '127.0.0.1'}:"
             f"{base.get('PORT') or 5432}/postgres"
         )
@@ -484,3 +485,62 @@ class Installation:
             self.redis.wait()
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster of the test's own, on its own port, that the test may stop and
+    start (the shared one must stay up for everything else). Needs the server binaries
+    (initdb, pg_ctl); as root it runs them as the `postgres` user, as PostgreSQL requires."""
+
+    def __init__(self) -> None:
+        import glob
+        import shutil
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        initdb = shutil.which("initdb") or (found[-1] if found else None)
+        if initdb is None:
+            raise FileNotFoundError("initdb (PostgreSQL's server binaries) is not installed")
+        self.bin = Path(initdb).parent
+        self.port = free_port()
+        self.root = tempfile.mkdtemp(prefix="baton-own-pg-")
+        self.data = os.path.join(self.root, "data")
+        self.as_user: list[str] = []
+        if os.getuid() == 0:
+            import pwd
+
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.root, owner.pw_uid, owner.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *argv: str) -> None:
+        result = subprocess.run([*self.as_user, *argv], capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {result.stdout}{result.stderr}")
+
+    def init(self) -> OwnPostgres:
+        self._run(str(self.bin / "initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
+                  "--no-sync", "-E", "UTF8")
+        return self.start()
+
+    def start(self) -> OwnPostgres:
+        self._run(str(self.bin / "pg_ctl"), "-D", self.data, "-w", "-l", os.path.join(self.data, "log"),
+                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
+                  "start")
+        return self
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", self.data, "-w", "-m", mode, "stop")
+
+    def destroy(self) -> None:
+        import shutil
+
+        try:
+            self.stop()
+        except RuntimeError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,10 +14,12 @@ from django.conf import settings
 
 from .. import leases
 from ..core import engine
+from ..effects import EXECUTE_NODE, send_after_commit
 from ..execution import Ticket, execute
 from ..interrupts import interrupt_main
 from ..models import Run
 from ..store import release_connection
+from .slots import slots
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +27,17 @@ log = logging.getLogger(__name__)
 def work_on(node_pk: int) -> None:
     """The body of the execute_node task."""
     owner = leases.lease_owner()
-    ticket = leases.claim(node_pk, owner)
+    try:
+        with slots.admission() as admit:
+            ticket = leases.claim(node_pk, owner, admit=admit)
+    except leases.Busy as busy:
+        # Its type has no free slot here: back to the queue for a moment, thread freed.
+        log.debug("no free slot for a %s node; node %s goes back to the queue", busy, node_pk)
+        send_after_commit(EXECUTE_NODE, node_pk, countdown=random.uniform(0.3, 1.5))
+        return
     started = time.monotonic()
     while ticket is not None:
+        node_type = ticket.spec.type.type
         # The node's wait (HTTP, a model) holds no database connection: many nodes at once
         # share the process's small pool (what the node's code reads, it gives back too).
         release_connection()
@@ -36,7 +47,13 @@ def work_on(node_pk: int) -> None:
         finally:
             keeper.unwatch(watch)
         within_budget = time.monotonic() - started < settings.BATON_CONTINUATION_SECONDS
-        ticket = leases.complete(ticket, outcome, continue_with=within_budget)
+        try:
+            with slots.admission() as admit:
+                ticket = leases.complete(
+                    ticket, outcome, continue_with=within_budget, admit=admit
+                )
+        finally:
+            slots.give_back(node_type)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Faults caused on an installation of the test's own (tests.services.Installation: its own
 database and Redis, a worker and a web server on them): Redis killed and started again
-empty, as a Redis without persistence comes back.
+empty, as a Redis without persistence comes back; PostgreSQL (a cluster of the test's own)
+stopped and started again.
 
 What must hold: the API answers 201 or a JSON 503 with Retry-After (never a 500); a run
 started while Redis is away starts when it returns; the worker survives; work lost with
@@ -15,7 +16,7 @@ import pytest
 
 from runs.core import engine
 from tests.helpers import edge, graph, node
-from tests.services import Installation
+from tests.services import Installation, OwnPostgres
 
 pytestmark = [pytest.mark.queue_only]
 
@@ -98,3 +99,60 @@ def test_a_redis_restart_loses_no_run_and_no_worker(installation, http_server):
     calls = [r["query"]["n"] for r in http_server.requests if r["path"] == "/json"]
     assert sorted(calls) == sorted(["before", "after", *names])
     assert len([r for r in http_server.requests if r["path"] == "/slow"]) == 1
+
+
+@pytest.fixture
+def own_postgres():
+    try:
+        cluster = OwnPostgres().init()
+    except (FileNotFoundError, RuntimeError) as exc:
+        pytest.skip(f"cannot run a PostgreSQL cluster of our own here: {exc}")
+    yield cluster
+    cluster.destroy()
+
+
+def test_postgresql_away_answers_503_and_everything_resumes_when_it_returns(
+    transactional_db, http_server, own_postgres
+):
+    own = Installation(
+        "pgdown", admin_url=own_postgres.admin_url, BATON_DB_POOL_TIMEOUT="2",
+        BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}",
+    ).start()
+    try:
+        with own.api() as api:
+            flow = api.post("/api/flows/", json={
+                "name": "slow", "graph": http_graph(http_server, "/slow?seconds=2&n={{ input }}")}).json()
+            in_flight = [api.post(f"/api/flows/{flow['id']}/runs/", json={"inputs": {"name": f"r{n}"}}).json()["id"]
+                         for n in range(3)]
+            wait_until_called(http_server, "/slow")
+
+            own_postgres.stop()
+            for path, method in (("/api/flows/", "get"), (f"/api/flows/{flow['id']}/runs/", "post"),
+                                 ("/api/runs/", "get")):
+                answer = getattr(api, method)(path, **({"json": {"inputs": {}}} if method == "post" else {}))
+                assert answer.status_code == 503, (path, answer.status_code, answer.text[:300])
+                assert answer.headers["content-type"].startswith("application/json")
+                assert answer.json()["component"] == "database"
+                assert int(answer.headers["Retry-After"]) >= 1
+            time.sleep(3)
+            own_postgres.start()
+            back = time.monotonic()
+            while api.get("/api/flows/").status_code != 200:
+                assert time.monotonic() - back < 10, "the API did not recover within 10 s"
+                time.sleep(0.2)
+
+            statuses = wait_all_ended(own, in_flight, timeout=40)
+            assert set(statuses.values()) == {engine.SUCCEEDED}, statuses
+            assert all(worker.process.poll() is None for worker in own.workers)
+            after = api.post(f"/api/flows/{flow['id']}/runs/?wait=20", json={"inputs": {"name": "after"}})
+            assert after.status_code == 201 and after.json()["status"] == "succeeded", after.text
+        # A call whose outcome could not be written while the database was away may be made
+        # again (at-least-once), and then with the same Idempotency-Key.
+        keys: dict[str, set[str]] = {}
+        for request in http_server.requests:
+            if request["path"] == "/slow":
+                keys.setdefault(request["query"]["n"], set()).add(request.get("idempotency_key", ""))
+        assert set(keys) == {"r0", "r1", "r2", "after"}
+        assert all(len(found) == 1 for found in keys.values()), keys
+    finally:
+        own.stop()

@@ -156,3 +156,24 @@ def test_postgresql_away_answers_503_and_everything_resumes_when_it_returns(
         assert all(len(found) == 1 for found in keys.values()), keys
     finally:
         own.stop()
+
+
+def test_a_delay_whose_wake_up_died_with_its_worker_ends_seconds_late(installation):
+    """The wake-up of a 1 s delay is a timed task held by a worker; killed with it, it
+    stays unacknowledged in Redis for the visibility timeout (an hour). Another worker's
+    sweep wakes the node BATON_WAKE_GRACE_SECONDS after it was due."""
+    own = installation
+    with own.api() as api:
+        flow = api.post("/api/flows/", json={"name": "wait", "graph": graph(
+            [node("in", "input"), node("pause", "delay", seconds=1), node("out", "output")],
+            [edge("in", "pause"), edge("pause", "out")],
+        )}).json()
+        began = time.monotonic()
+        run = api.post(f"/api/flows/{flow['id']}/runs/", json={"inputs": {}}).json()
+        assert run["status"] == engine.WAITING
+        time.sleep(0.5)  # the wake-up has reached the worker by now
+        own.workers[0].kill()
+        own.workers.append(own.worker("own-b").start())
+        statuses = wait_all_ended(own, [run["id"]], timeout=20)
+        assert statuses == {run["id"]: engine.SUCCEEDED}
+        assert time.monotonic() - began < 10  # due at 1 s, woken by ~4-5 s (not after 60 s)

@@ -67,9 +67,10 @@ from .base import FatalNodeError
 # --- Limits -------------------------------------------------------------------------------
 # A source longer than this is refused before it is lexed.
 MAX_TEMPLATE_CHARS = 100_000
-# Compiling costs ~20 µs per token on a slow core, whatever the construct: 10,000 tokens stay
-# near 0.3 s, while static text (one token per run of text) stays cheap up to the char limit.
-MAX_TEMPLATE_TOKENS = 10_000
+# Compiling costs up to ~60 µs per token (a long comparison chain, the slowest construct seen),
+# so 5,000 tokens stay near 0.2 s — a fifth of the ~1 s budget, leaving room for a busy core —
+# while static text (one token per run of text) stays cheap up to the char limit.
+MAX_TEMPLATE_TOKENS = 5_000
 # 4,096 bits is 1,234 decimal digits; CPython refuses to print ints past 4,300 digits anyway.
 MAX_INT_BITS = 4096
 # The expanded size (characters or items) of any one value a template builds. Twice the

@@ -49,15 +49,24 @@ BEAT_SECONDS = 1.0
 OWNER_TTL_SECONDS = 6
 
 _identity: tuple[int, str] | None = None
+# The Celery worker's name (unique per worker), when this process belongs to one.
+_worker_name = ""
+
+
+def set_worker_name(name: str) -> None:
+    global _worker_name, _identity
+    _worker_name = name.replace(":", "_")
+    _identity = None
 
 
 def lease_owner() -> str:
-    """This process's name as a lease owner: "<host>:<pid>:<id>"; the id (fresh in every
-    process, forked children included) is what liveness is checked by, the rest is for
-    people reading a node run."""
+    """This process's name as a lease owner: "<worker or host>:<pid>:<id>"; the id (fresh in
+    every process, forked children included) is what liveness is checked by, the rest is
+    for people reading a node run."""
     global _identity
     if _identity is None or _identity[0] != os.getpid():
-        _identity = (os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}")
+        who = _worker_name or socket.gethostname()
+        _identity = (os.getpid(), f"{who}:{os.getpid()}:{uuid.uuid4().hex}")
     return _identity[1]
 
 

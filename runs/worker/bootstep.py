@@ -10,7 +10,7 @@ import socket
 from celery import bootsteps
 from django.conf import settings
 
-from ..heartbeats import HEARTBEAT_TTL_SECONDS, heartbeat_key
+from .. import heartbeats, leases
 from ..store import release_connection
 from . import broker_fixes
 
@@ -28,6 +28,7 @@ class MaintenanceStep(bootsteps.StartStopStep):
         # the health check counts workers, and one stopping leaves the others' beats alone.
         self.name = getattr(worker, "hostname", None) or socket.gethostname()
         install_process_hooks()
+        leases.set_worker_name(self.name)
         broker_fixes.apply()
         _hand_the_gil_over_sooner()  # the threads pool runs nodes in this very process
 
@@ -43,7 +44,7 @@ class MaintenanceStep(bootsteps.StartStopStep):
             self.tref = None
         if self.redis is not None:
             try:
-                self.redis.delete(heartbeat_key(self.name))
+                heartbeats.say_goodbye(self.redis, self.name)
             except Exception:  # noqa: BLE001 - shutting down anyway
                 pass
 
@@ -55,7 +56,7 @@ class MaintenanceStep(bootsteps.StartStopStep):
                 import redis
 
                 self.redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-            self.redis.set(heartbeat_key(self.name), "1", ex=HEARTBEAT_TTL_SECONDS)
+            heartbeats.beat(self.redis, self.name)
             found = sweep()
             if any(found.values()):
                 log.info("sweep: %s", found)

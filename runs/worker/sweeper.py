@@ -13,7 +13,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 
-from .. import callbacks, leases, limits, store
+from orchestrator_site.redis_client import shared_redis
+
+from .. import callbacks, heartbeats, leases, limits, store
 from ..children import notify_missed_parents
 from ..core import engine
 from ..effects import EXECUTE_NODE, START_RUN, WAKE_NODE, Effects
@@ -34,6 +36,15 @@ def sweep() -> dict[str, int]:
     if forgot:
         log.warning("Redis has forgotten its tasks (it restarted empty): sending queued work again")
     lost_after = timedelta(seconds=1) if forgot else None
+    # A worker died holding tasks it had reserved but not started: their work is sent again
+    # now (the worker's stale copies are dropped when they arrive: their ids are no longer
+    # the nodes'), not after BATON_REQUEUE_AFTER_SECONDS.
+    vanished = [] if memory is None or forgot else heartbeats.vanished_workers(shared_redis())
+    if vanished and lost_after is None:
+        log.warning("workers gone without a goodbye: %s; sending their queued work again",
+                    ", ".join(vanished))
+        lost_after = timedelta(seconds=heartbeats.sent_before_death_seconds(
+            settings.BATON_SWEEP_SECONDS))
     return {
         "lost": leases.reclaim_lost_nodes(),
         "woken": wake_due_nodes(now),

@@ -71,14 +71,12 @@ def wait_until_called(http_server, path: str, timeout: float = 10) -> None:
     raise AssertionError(f"{path} was never called")
 
 
-def test_a_pool_process_killed_mid_node_hands_the_node_back(running, alice, http_server, monkeypatch):
-    """SIGKILL the pool process of a prefork worker running a node: Celery gives the task
-    back (late ack, reject on worker lost), the process's lease owner stops beating, and the
-    node runs once more."""
+def own_worker_takes_the_starts(monkeypatch, http_server, name: str, **env: str) -> Worker:
+    """A worker on a queue of its own, started here, to which every run start goes (and so
+    every node of those runs: a worker dispatches to its own queue)."""
     victim = Worker(
-        "prefork", concurrency=1, BATON_WORKER_POOL="prefork",
-        BATON_QUEUE="prefork-" + os.environ["BATON_QUEUE"],
-        BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}",
+        name, concurrency=1, BATON_QUEUE=f"{name}s-" + os.environ["BATON_QUEUE"],
+        BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}", **env,
     ).start()
     from runs.worker.tasks import start_run
 
@@ -88,6 +86,14 @@ def test_a_pool_process_killed_mid_node_hands_the_node_back(running, alice, http
             lambda: start_run.apply_async(args=[str(run.id)], queue=victim.env["BATON_QUEUE"])
         ),
     )
+    return victim
+
+
+def test_a_pool_process_killed_mid_node_hands_the_node_back(running, alice, http_server, monkeypatch):
+    """SIGKILL the pool process of a prefork worker running a node: Celery gives the task
+    back (late ack, reject on worker lost), the process's lease owner stops beating, and the
+    node runs once more."""
+    victim = own_worker_takes_the_starts(monkeypatch, http_server, "prefork", BATON_WORKER_POOL="prefork")
     try:
         flow = slow_then_done_flow(alice, http_server)
         run = start(flow, alice)
@@ -107,18 +113,7 @@ def test_a_whole_worker_killed_mid_node_is_recovered_by_another(running, alice, 
     """SIGKILL a whole worker (main process and pool) running a node: its task stays
     unacknowledged in Redis, and another worker's sweeper sees the lease holder is dead and
     queues the node again."""
-    victim = Worker(
-        "victim", concurrency=1, BATON_QUEUE="victims-" + os.environ["BATON_QUEUE"],
-        BATON_HTTP_ALLOW=f"127.0.0.1:{http_server.port}",
-    ).start()
-    from runs.worker.tasks import start_run
-
-    monkeypatch.setattr(
-        services, "_start",
-        lambda run, **_: transaction.on_commit(
-            lambda: start_run.apply_async(args=[str(run.id)], queue=victim.env["BATON_QUEUE"])
-        ),
-    )
+    victim = own_worker_takes_the_starts(monkeypatch, http_server, "victim")
     try:
         run = start(slow_then_done_flow(alice, http_server), alice)
         with EventRecorder(str(run.id)) as recorder:
@@ -128,6 +123,32 @@ def test_a_whole_worker_killed_mid_node_is_recovered_by_another(running, alice, 
             victim.kill()
             run = wait_for_run(run, timeout=30)
             assert_recovered_once(run, recorder, http_server)
+    finally:
+        victim.stop()
+
+
+def test_work_a_killed_worker_had_reserved_runs_elsewhere_without_waiting_for_the_requeue(
+    running, alice, http_server, monkeypatch
+):
+    """SIGKILL a worker that holds tasks it has reserved but not started: they stay
+    unacknowledged in Redis, where nobody takes them. Once its heartbeat runs out, a sweeper
+    sees it went without a goodbye and sends its queued work again, well before
+    BATON_REQUEUE_AFTER_SECONDS."""
+    victim = own_worker_takes_the_starts(monkeypatch, http_server, "hoarder")
+    try:
+        flow = slow_then_done_flow(alice, http_server, seconds=2)
+        runs = [start(flow, alice) for _ in range(3)]
+        wait_for_node(runs[0], "slow", {engine.RUNNING})
+        wait_until_called(http_server, "/slow")
+        victim.kill()
+        killed_at = time.monotonic()
+        ended = [wait_for_run(run, timeout=45) for run in runs]
+        took = time.monotonic() - killed_at
+        assert [run.status for run in ended] == [engine.SUCCEEDED] * 3, [r.error for r in ended]
+        from django.conf import settings
+
+        assert took < settings.BATON_REQUEUE_AFTER_SECONDS - 10, took
+        assert [r["path"] for r in http_server.requests].count("/json") == 3
     finally:
         victim.stop()
 

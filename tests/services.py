@@ -60,8 +60,11 @@ def die_with_parent() -> None:
 class Worker:
     """A real `celery worker` process on the test queue."""
 
-    def __init__(self, name: str = "worker", concurrency: int | None = None, include: str = "", **env: str):
+    def __init__(self, name: str = "worker", concurrency: int | None = None, include: str = "",
+                 prefix: list[str] | None = None, **env: str):
         self.name = name
+        # Run it through this first (e.g. `ip netns exec ns unshare --pid --fork`).
+        self.prefix = prefix or []
         self.concurrency = concurrency
         self.include = include
         self.env = service_env(
@@ -71,11 +74,16 @@ class Worker:
         self.process: subprocess.Popen | None = None
         self.hostname = f"{name}-{os.getpid()}-{time.monotonic_ns()}@baton-test"
 
+    @property
+    def log_path(self) -> Path:
+        return ARTIFACTS / f"{self.name}.log"
+
     def start(self, timeout: float = 30.0) -> Worker:
         ARTIFACTS.mkdir(exist_ok=True)
-        log = open(ARTIFACTS / f"{self.name}.log", "ab")
+        log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [
+                *self.prefix,
                 sys.executable, "-m", "celery", "-A", "orchestrator_site", "worker",
                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
                 *(["--concurrency", str(self.concurrency)] if self.concurrency else []),
@@ -210,11 +218,11 @@ class Beat:
                 self.process.wait()
 
 
-def start_redis_server(port: int, data_dir: str) -> subprocess.Popen:
+def start_redis_server(port: int, data_dir: str, bind: str = "127.0.0.1") -> subprocess.Popen:
     from orchestrator_site.local import find_redis_server
 
     process = subprocess.Popen(
-        [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        [find_redis_server(), "--port", str(port), "--bind", *bind.split(), "--save", "",
          "--appendonly", "no", "--dir", data_dir],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -278,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, b"plain words", content_type="text/plain")
         elif url.path == "/slow":
             time.sleep(float(query.get("seconds", "5")))
-            self._reply(200, {"slept": query.get("seconds")})
+            self._reply(200, {"slept": query.get("seconds"), "query": query})
         elif url.path == "/receive":
             # A callback receiver: keeps what it got; `fail=N` answers 503 to the first N.
             key = query.get("key", "default")
@@ -312,8 +320,8 @@ class _QuietServer(ThreadingHTTPServer):
 class TestHttpServer:
     __test__ = False
 
-    def __init__(self) -> None:
-        self.server = _QuietServer(("127.0.0.1", 0), _Handler)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.server = _QuietServer((host, 0), _Handler)
         self.server.owner = self
         self.server.daemon_threads = True
         self.requests: list[dict] = []
@@ -327,7 +335,7 @@ class TestHttpServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.server.server_address[0]}:{self.port}"
 
     def start(self) -> TestHttpServer:
         self.thread.start()
@@ -412,6 +420,7 @@ class Installation:
         self.database_url = self.admin_url.rsplit("/", 1)[0] + "/" + self.database
         self.redis_port = free_port()
         self.redis_dir = tempfile.mkdtemp(prefix="baton-installation-redis-")
+        self.redis_bind = "127.0.0.1"  # more addresses, space-separated, for other hosts
         self.redis: subprocess.Popen | None = None
         self.env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, **env}
         self.workers: list[Worker] = []
@@ -423,6 +432,8 @@ class Installation:
         return f"redis://127.0.0.1:{self.redis_port}/0"
 
     def start(self, workers: int = 1, **worker_env: str) -> Installation:
+        """Its database, Redis, `workers` workers and a web server; workers=0 leaves
+        starting them (self.worker) to the test."""
         import psycopg
 
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
@@ -442,8 +453,8 @@ class Installation:
         self.web = WebServer(BATON_API_KEY_RATE="1000000/minute", **self.env).start()
         return self
 
-    def worker(self, name: str, **env: str) -> Worker:
-        return Worker(name, **{**self.env, **env})
+    def worker(self, name: str, prefix: list[str] | None = None, **env: str) -> Worker:
+        return Worker(name, prefix=prefix, **{**self.env, **env})
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -455,7 +466,7 @@ class Installation:
         return result.stdout
 
     def start_redis(self) -> None:
-        self.redis = start_redis_server(self.redis_port, self.redis_dir)
+        self.redis = start_redis_server(self.redis_port, self.redis_dir, bind=self.redis_bind)
 
     def kill_redis(self) -> None:
         self.redis.kill()
@@ -504,6 +515,7 @@ class OwnPostgres:
         self.bin = Path(initdb).parent
         self.port = free_port()
         self.root = tempfile.mkdtemp(prefix="baton-own-pg-")
+        self.listen = "127.0.0.1"
         self.data = os.path.join(self.root, "data")
         self.as_user: list[str] = []
         if os.getuid() == 0:
@@ -522,14 +534,20 @@ class OwnPostgres:
         if result.returncode != 0:
             raise RuntimeError(f"{argv[0]} failed: {result.stdout}{result.stderr}")
 
-    def init(self) -> OwnPostgres:
+    def init(self, listen: str = "127.0.0.1", trust: str = "") -> OwnPostgres:
+        """`listen`: its addresses, comma-separated; `trust`: a network (CIDR) whose clients
+        may connect without a password, besides loopback."""
+        self.listen = listen
         self._run(str(self.bin / "initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
                   "--no-sync", "-E", "UTF8")
+        if trust:
+            with open(os.path.join(self.data, "pg_hba.conf"), "a") as hba:
+                hba.write(f"host all all {trust} trust\n")
         return self.start()
 
     def start(self) -> OwnPostgres:
         self._run(str(self.bin / "pg_ctl"), "-D", self.data, "-w", "-l", os.path.join(self.data, "log"),
-                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
+                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses={self.listen} -c fsync=off",
                   "start")
         return self
 

@@ -30,11 +30,12 @@ def take(bucket: str, rate: tuple[int, int]) -> float | None:
     window = int(now // period)
     key = f"{settings.BATON_CHANNEL_PREFIX}:throttle:{bucket}:{window}"
     try:
-        # Count and set the window's expiry in one round trip.
-        pipe = shared_redis().pipeline(transaction=False)
+        # Create the window with its expiry, then count, in one round trip and atomically
+        # (not EXPIRE NX: local mode's embedded Redis may predate Redis 7).
+        pipe = shared_redis().pipeline(transaction=True)
+        pipe.set(key, 0, ex=period + 1, nx=True)
         pipe.incr(key)
-        pipe.expire(key, period + 1, nx=True)
-        count, _ = pipe.execute()
+        _, count = pipe.execute()
     except Exception as exc:  # noqa: BLE001 - fail open, see above
         log.warning("request limits unavailable: %s", exc)
         return None

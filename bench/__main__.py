@@ -3,6 +3,10 @@
 Every figure is taken in the same run against the same Redis and database, and the last
 line printed is one JSON object of all of them. Queue mode (PostgreSQL) is used when it is
 reachable, else local mode (SQLite and an embedded Redis); BENCH_MODE forces one.
+
+Why one module of this size: each scenario is a short function over the same services,
+timers and baseline helpers (bench/load.py holds the concurrent-client part), and reading
+them side by side is how one sees that every figure has its baseline.
 """
 
 from __future__ import annotations

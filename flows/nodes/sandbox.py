@@ -16,6 +16,9 @@ bubblewrap (/usr/bin/bwrap) with:
   timeout that kills the sandbox's init, which takes its whole PID namespace with it.
 Inside, the runner's audit hook is a second layer (flows/nodes/sandbox_runner.py).
 
+Why one module of this size: the bubblewrap command, the rlimits and the seccomp filter are
+one boundary, and a reviewer must read them together to judge it.
+
 Without bubblewrap or namespaces, code nodes are refused, unless the operator opts out with
 BATON_CODE_UNSAFE_NO_ISOLATION=1: then code runs with only the rlimits, a fresh uid (as
 root) and the audit hook, which is not a security boundary.

@@ -34,8 +34,9 @@ from .bounded_jinja import TemplateRejected
 MAX_RENDERED_CHARS = 2_000_000
 # Expressions are a line or two; parsing 10,000 characters takes a few ms.
 MAX_EXPRESSION_CHARS = 10_000
-# One template compiles in at most ~0.3 s, but a request body may hold hundreds of them:
-# within check_budget(), all the checks of one graph share this much time.
+# One template compiles in at most ~0.2 s, but a request body may hold hundreds of them:
+# within check_budget(), all the checks of one graph share this much of the checking
+# thread's CPU time.
 MAX_GRAPH_CHECK_SECONDS = 3.0
 
 # (deadline, seconds) of the check_budget() in force.
@@ -48,7 +49,7 @@ _check_deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvar
 def check_budget(seconds: float = MAX_GRAPH_CHECK_SECONDS) -> Iterator[None]:
     """Checks of templates and expressions inside this block share `seconds`; once they are
     spent, each further check fails with ValueError (for the graph check: wrap its nodes)."""
-    token = _check_deadline.set((time.monotonic() + seconds, seconds))
+    token = _check_deadline.set((time.thread_time() + seconds, seconds))
     try:
         yield
     finally:
@@ -57,7 +58,7 @@ def check_budget(seconds: float = MAX_GRAPH_CHECK_SECONDS) -> Iterator[None]:
 
 def _check_time_left() -> None:
     budget = _check_deadline.get()
-    if budget is not None and time.monotonic() > budget[0]:
+    if budget is not None and time.thread_time() > budget[0]:
         raise ValueError(
             "not checked: the flow's templates and expressions together take more than "
             f"{budget[1]:g} s to check; make them shorter or fewer"

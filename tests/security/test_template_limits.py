@@ -398,9 +398,9 @@ def test_the_code_nodes_check_does_not_compile_to_bytecode():
 
     source = "x = [\n" + "lambda: 1,\n" * 18_000 + "]\ndef main(input):\n    return input\n"
     assert len(source) < 200_000
-    began = time.monotonic()
+    began = time.thread_time()
     CodeNode().parse_config({"code": source})
-    assert time.monotonic() - began < 1.5
+    assert time.thread_time() - began < 1.5
     with pytest.raises(Exception, match="syntax error on line 2"):
         CodeNode().parse_config({"code": "def main(input):\n    return (\n"})
 

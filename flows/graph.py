@@ -33,11 +33,19 @@ class _Position(BaseModel):
     y: float = 0
 
 
+class _Pin(BaseModel):
+    """data.pinned: the output a run uses instead of executing the node."""
+
+    model_config = ConfigDict(extra="forbid")
+    output: Any
+
+
 class _NodeData(BaseModel):
     model_config = ConfigDict(extra="allow")
     label: str = Field("", max_length=200)
     config: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
+    pinned: _Pin | None = None
 
 
 class _Node(BaseModel):
@@ -181,8 +189,46 @@ def _check_nodes(check: GraphCheck, raw_nodes: list) -> list[dict[str, Any]]:
             for message in _pydantic_messages(exc, "settings"):
                 check.node_error(node.id, message)
             continue
+        if node.data.pinned is not None and not _check_pin(check, node.id, node_type, config, node.data.pinned):
+            continue
         check.nodes[node.id] = CheckedNode(node.id, node_type, config, node_settings, raw_node)
     return out
+
+
+def _check_pin(check: GraphCheck, node_id: str, node_type: NodeType, config: Any, pin: _Pin) -> bool:
+    if not node_type.executable or not node_type.output_names(config):
+        # A node without outputs (`output`) has nothing to hand on: running it is its point.
+        check.node_error(node_id, f"pinned: a {node_type.type} node has no output to pin")
+        return False
+    size = len(json.dumps(pin.output, ensure_ascii=False))
+    if size > settings.BATON_NODE_OUTPUT_MAX_BYTES:
+        check.node_error(
+            node_id,
+            f"pinned: the output is {size} bytes; the limit is {settings.BATON_NODE_OUTPUT_MAX_BYTES}",
+        )
+        return False
+    return True
+
+
+def pinned_outputs(check: GraphCheck) -> dict[str, Any]:
+    """The outputs pinned on the graph's nodes (data.pinned), by node id."""
+    pins = {}
+    for node_id, node in check.nodes.items():
+        pin = (node.raw.get("data") or {}).get("pinned")
+        if isinstance(pin, dict) and "output" in pin:
+            pins[node_id] = pin["output"]
+    return pins
+
+
+def without_pins(graph: dict[str, Any]) -> dict[str, Any]:
+    """The graph with no node's data.pinned (what a version publishes unless asked)."""
+    nodes = []
+    for raw in graph.get("nodes", []):
+        data = raw.get("data") if isinstance(raw, dict) else None
+        if isinstance(data, dict) and "pinned" in data:
+            raw = {**raw, "data": {k: v for k, v in data.items() if k != "pinned"}}
+        nodes.append(raw)
+    return {**graph, "nodes": nodes}
 
 
 def _check_edges(check: GraphCheck, raw_edges: list) -> list[dict[str, Any]]:

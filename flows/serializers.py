@@ -81,6 +81,12 @@ class PublishSerializer(serializers.Serializer):
         min_value=1,
         help_text="The draft revision you mean to publish; another one answers 409",
     )
+    keep_pins = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Keep the nodes' pinned outputs (data.pinned) in the version; by default "
+        "they are left out, so the version executes every node",
+    )
 
 
 class RestoreSerializer(serializers.Serializer):

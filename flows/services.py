@@ -10,7 +10,7 @@ from django.db.models import Max
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, NotFound
 
 from .diff import GraphDiff, diff_graphs
-from .graph import GraphError, check_graph
+from .graph import GraphError, check_graph, without_pins
 from .models import Flow, FlowVersion
 from .references import call_cycle, graph_references
 
@@ -143,11 +143,12 @@ def get_version(flow: Flow, number: int) -> FlowVersion | None:
 
 
 def do_publish_version(
-    flow: Flow, *, user, note: str, based_on_revision: int | None
+    flow: Flow, *, user, note: str, based_on_revision: int | None, keep_pins: bool = False
 ) -> FlowVersion:
     """Freeze the saved draft as the next numbered version. With `based_on_revision`, a
     draft saved by someone else since the publisher last saw it answers 409, so nobody
-    publishes what they have not seen."""
+    publishes what they have not seen. Pinned outputs are a tool for building the draft:
+    a version leaves them out unless `keep_pins` says to keep them."""
     with transaction.atomic():
         current = Flow.objects.select_for_update(of=("self",)).select_related("updated_by").get(
             pk=flow.pk
@@ -162,6 +163,8 @@ def do_publish_version(
                 updated_at=current.updated_at.isoformat(),
             )
         graph = check_graph_or_raise(current.graph)
+        if not keep_pins:
+            graph = without_pins(graph)
         last = FlowVersion.objects.filter(flow=current).aggregate(last=Max("number"))["last"]
         try:
             with transaction.atomic():

@@ -172,6 +172,7 @@ class FlowVersionListView(generics.ListAPIView):
             user=request.user,
             note=body.validated_data.get("note", ""),
             based_on_revision=body.validated_data.get("revision"),
+            keep_pins=body.validated_data["keep_pins"],
         )
         return Response(FlowVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 

@@ -127,7 +127,8 @@ def create_children(step: RunStep, node: NodeRun, intents: list[ChildIntent]) ->
     node_runs: list[NodeRun] = []
     for intent in intents:
         digest = graph_digest(intent.graph)
-        plan = plans.plan_of_graph(digest, intent.graph).plan
+        run_plan = plans.plan_of_graph(digest, intent.graph)
+        plan = run_plan.plan
         run = Run(
             id=uuid.UUID(intent.run_id),
             team_id=step.run.team_id,
@@ -145,7 +146,8 @@ def create_children(step: RunStep, node: NodeRun, intents: list[ChildIntent]) ->
         )
         runs.append(run)
         node_runs.extend(
-            NodeRun(run=run, node_id=plan_node.id, type=plan_node.type, blockers=plan.blockers(plan_node.id))
+            NodeRun(run=run, node_id=plan_node.id, type=plan_node.type, blockers=plan.blockers(plan_node.id),
+                    **plans.pinned_fields(run_plan, plan_node.id))
             for plan_node in plan.nodes.values()
         )
     Run.objects.bulk_create(runs)

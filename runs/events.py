@@ -27,6 +27,9 @@ class NodeStatusEvent(TypedDict):
     started_at: str | None
     finished_at: str | None
     duration_ms: int | None
+    # "pinned" or "reused" when the output was supplied, not computed (runs.core.supply).
+    source: str | None
+    source_run: str | None
 
 
 class NodeOutputEvent(TypedDict):
@@ -77,6 +80,8 @@ def node_status_event(node) -> NodeStatusEvent:
         "started_at": iso(node.started_at),
         "finished_at": iso(node.finished_at),
         "duration_ms": node.duration_ms,
+        "source": node.source,
+        "source_run": str(node.source_run_id) if node.source_run_id is not None else None,
     }
 
 

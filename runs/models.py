@@ -55,6 +55,11 @@ class Run(models.Model):
     # The number of the last event sent for this run; each commit raises it.
     event_seq = models.BigIntegerField(default=0)
     usage = models.JSONField(default=dict)
+    # The failed run this one resumes (POST /api/runs/<id>/resume/): its succeeded nodes'
+    # outputs were reused here instead of being computed again.
+    resumed_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resumptions"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -133,6 +138,12 @@ class NodeRun(models.Model):
     worker = models.CharField(max_length=200, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True, default="")
+    # Where the output comes from when the node is not executed (runs.core.supply): "pinned"
+    # (the graph's data.pinned) or "reused" (a node run of `source_run`); None: executed.
+    source = models.CharField(max_length=10, null=True, blank=True, default=None)
+    source_run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -7,12 +7,20 @@ it has seen, so a step finds a run's plan without reading or checking the graph 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from flows.graph import CheckedNode, GraphCheck, GraphError, check_graph, graph_digest
+from flows.graph import (
+    CheckedNode,
+    GraphCheck,
+    GraphError,
+    check_graph,
+    graph_digest,
+    pinned_outputs,
+)
 
 from .core import engine
+from .core.supply import PINNED, Supply
 
 _PLAN_CACHE_SIZE = 128
 
@@ -22,6 +30,8 @@ class RunPlan:
     plan: engine.Plan
     nodes: dict[str, CheckedNode]
     errors: list[GraphError]
+    # Outputs pinned in the graph (data.pinned), by node id: those nodes are not executed.
+    pins: dict[str, Any] = field(default_factory=dict)
 
     def outputs_of(self, node_id: str) -> list[str]:
         node = self.nodes[node_id]
@@ -44,7 +54,8 @@ def build_plan(check: GraphCheck) -> RunPlan:
         engine.Edge(e["id"], e["source"], e["sourceHandle"], e["target"], e["targetHandle"])
         for e in check.graph.get("edges", [])
     ]
-    return RunPlan(engine.Plan(plan_nodes, edges), runnable, check.errors)
+    pins = {nid: pin for nid, pin in pinned_outputs(check).items() if nid in runnable}
+    return RunPlan(engine.Plan(plan_nodes, edges), runnable, check.errors, pins)
 
 
 _plans: OrderedDict[str, RunPlan] = OrderedDict()
@@ -130,3 +141,20 @@ def checked(graph: Any, saved_digest: str = "") -> Checked | list[GraphError]:
 def known_plan(run_id: str) -> RunPlan | None:
     """The plan of a run this process has stepped before, if it still remembers it."""
     return _plan_of_run.get(run_id)
+
+
+def supplied_fields(supply: Supply | None) -> dict[str, Any]:
+    """The NodeRun fields of a supplied node, made with its output and the handles it
+    fires: the engine reads them when the node becomes ready
+    (runs.transitions.supplied_outcome)."""
+    if supply is None:
+        return {}
+    return {"source": supply.source, "source_run_id": supply.source_run, "output": supply.output,
+            "handles": supply.handles}
+
+
+def pinned_fields(run_plan: RunPlan, node_id: str) -> dict[str, Any]:
+    """The NodeRun fields of a node of a run that reuses nothing: its pin, if it has one."""
+    if node_id not in run_plan.pins:
+        return {}
+    return supplied_fields(Supply(PINNED, run_plan.pins[node_id]))

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from . import store
 from .core import engine
+from .core.supply import SOURCES
 from .models import NodeRun, Run
 from .plans import plan_for
 
@@ -19,12 +20,22 @@ from .plans import plan_for
 class NodeRunSerializer(serializers.ModelSerializer):
     duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
     reason = serializers.SerializerMethodField()
+    source = serializers.ChoiceField(
+        choices=SOURCES, read_only=True, allow_null=True,
+        help_text="Where the output came from when the node was not executed: pinned in the "
+        "graph, or reused from `source_run` (null: executed in this run)",
+    )
+    source_run = serializers.UUIDField(
+        source="source_run_id", read_only=True, allow_null=True,
+        help_text="The run a reused output was computed in",
+    )
 
     class Meta:
         model = NodeRun
         fields = [
             "node_id", "type", "status", "attempts", "output", "error", "message", "stream",
             "usage", "details", "started_at", "finished_at", "duration_ms", "reason", "worker",
+            "source", "source_run",
         ]
 
     def get_reason(self, node) -> str | None:
@@ -49,6 +60,10 @@ class RunSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The published version that ran (null: the draft)",
     )
+    resumed_from = serializers.UUIDField(
+        source="resumed_from_id", read_only=True, allow_null=True,
+        help_text="The run this one resumes (POST /api/runs/<id>/resume/)",
+    )
     waiting_for_slot = serializers.SerializerMethodField(
         help_text="The run waits in line: its team's cap on runs in progress is reached"
     )
@@ -59,7 +74,7 @@ class RunSerializer(serializers.ModelSerializer):
             "id", "flow", "flow_revision", "version", "team", "status", "trigger", "inputs",
             "outputs", "error", "usage", "parent_run", "parent_node_id", "parent_key",
             "created_by", "created_at", "started_at", "finished_at", "duration_ms",
-            "waiting_for_slot",
+            "waiting_for_slot", "resumed_from",
         ]
         read_only_fields = fields
 
@@ -166,6 +181,8 @@ def _node_json(node: NodeRun, plan: engine.Plan | None, statuses: dict[str, str]
         "duration_ms": node.duration_ms,
         "reason": _reason(node, plan, statuses, held),
         "worker": node.worker,
+        "source": node.source,
+        "source_run": str(node.source_run_id) if node.source_run_id is not None else None,
     }
 
 
@@ -210,6 +227,7 @@ def run_detail_json(run: Run, nodes: list[NodeRun]) -> dict[str, Any]:
         "finished_at": _when(run.finished_at),
         "duration_ms": run.duration_ms,
         "waiting_for_slot": held,
+        "resumed_from": str(run.resumed_from_id) if run.resumed_from_id is not None else None,
         "graph": run.graph,
         "seq": run.event_seq,
         "nodes": [_node_json(node, plan, statuses, held) for node in nodes],

@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from orchestrator_site.redis_client import shared_redis
 
 from . import plans, store
 from .core import engine
+from .core.supply import Earlier, Supply, choose_supplies, downstream, upstream
 from .effects import START_RUN, finished_channel, send_after_commit
 from .models import CallbackDelivery, NodeRun, Run, RunRequest
 from .transitions import begin_run, cancel_run
@@ -66,6 +68,102 @@ def check_version(flow, choice: Any, *, graph: Any = None, draft_by_default: boo
     return version
 
 
+@dataclass(frozen=True)
+class Reuse:
+    """What a run takes from an earlier run of the same flow instead of computing it."""
+
+    run: Run
+    # Run this node and what follows it, reusing the rest (None: reuse every node that
+    # succeeded and did not depend on one that did not: a resume).
+    from_node: str | None = None
+    # Run only `from_node` (and nothing downstream), its inputs reused.
+    only_node: bool = False
+
+
+def check_reuse(flow, earlier: Run | None, from_node: Any, only_node: bool) -> Reuse | None:
+    """The reuse a run request asks for (`from_node`, `reuse_run`, `only_node`). The caller
+    fetched `earlier` through accounts.access (a run it may read); None: the flow's latest
+    run."""
+    if from_node is None:
+        if earlier is not None:
+            raise Invalid({"reuse_run": "send it with from_node: the node to run from"})
+        if only_node:
+            raise Invalid({"only_node": "send it with from_node: the node to run"})
+        return None
+    if not isinstance(from_node, str) or not from_node:
+        raise Invalid({"from_node": "must be a node id"})
+    if earlier is None:
+        earlier = Run.objects.filter(flow=flow, parent_run__isnull=True).order_by("-created_at").first()
+        if earlier is None:
+            raise Invalid({"reuse_run": "the flow has no earlier run to reuse outputs from"})
+    elif earlier.flow_id != flow.pk:
+        raise Invalid({"reuse_run": "that run is a run of another flow; reuse a run of this one"})
+    return Reuse(run=earlier, from_node=from_node, only_node=only_node)
+
+
+def _graph_of_only(found: plans.Checked, node_id: str) -> plans.Checked:
+    """The graph cut down to the node and what it depends on: "run only this node"."""
+    keep = upstream(found.run_plan.plan, node_id)
+    runnable = found.run_plan.plan.nodes
+    graph = found.graph
+    nodes = [n for n in graph.get("nodes", []) if n.get("id") in keep or n.get("id") not in runnable]
+    ids = {n.get("id") for n in nodes}
+    edges = [e for e in graph.get("edges", []) if e.get("source") in ids and e.get("target") in ids]
+    cut = plans.checked({**graph, "nodes": nodes, "edges": edges})
+    if not isinstance(cut, plans.Checked):
+        raise GraphInvalid(cut)
+    return cut
+
+
+def _supplies(run_plan: plans.RunPlan, reuse: Reuse | None) -> dict[str, Supply]:
+    """The nodes of the new run that are supplied, not executed (runs.core.supply)."""
+    plan = run_plan.plan
+    pins = dict(run_plan.pins)
+    if reuse is None:
+        return choose_supplies(plan, pins=pins)
+    rerun: set[str] = set()
+    if reuse.from_node is not None:
+        if reuse.from_node not in plan.nodes:
+            raise Invalid({"from_node": f"the graph has no node {reuse.from_node!r} that runs"})
+        # Asked to run it: it runs, even when pinned.
+        pins.pop(reuse.from_node, None)
+        rerun = downstream(plan, [reuse.from_node])
+    earlier = {}
+    rows = NodeRun.objects.filter(run_id=reuse.run.pk).values_list(
+        "node_id", "status", "output", "handles", "source", "source_run_id"
+    )
+    for node_id, status, output, handles, source, source_run_id in rows:
+        if node_id not in plan.nodes or not set(handles or ()) <= set(run_plan.outputs_of(node_id)):
+            continue  # the node is gone, or no longer has the handles it fired then
+        computed_in = source_run_id if source == "reused" and source_run_id else reuse.run.pk
+        earlier[node_id] = Earlier(status, output, handles, str(computed_in))
+    sinks = {node_id for node_id in plan.nodes if not run_plan.outputs_of(node_id)}
+    return choose_supplies(plan, pins=pins, earlier=earlier, rerun=rerun, sinks=sinks)
+
+
+def check_resumable(run: Run) -> None:
+    """A run may be resumed when it ended without succeeding (failed or cancelled)."""
+    if run.status in engine.ACTIVE_RUN_STATUSES:
+        raise Conflict(f"the run is still {run.status}: wait for it to end or cancel it first",
+                       status=run.status)
+    if run.status == engine.SUCCEEDED:
+        raise Invalid({"run": "the run succeeded: there is nothing to resume"})
+    if run.parent_run_id is not None:
+        raise Invalid({"run": "this is a child run; resume the run it belongs to"})
+    if run.flow_id is None:
+        raise Invalid({"run": "the run's flow was deleted"})
+
+
+def do_resume_run(run: Run, user) -> Run:
+    """A new run of the same graph (and version) and inputs that reuses the outputs of the
+    nodes that succeeded in `run` and executes the rest."""
+    check_resumable(run)
+    return do_start_run(
+        flow=run.flow, user=user, inputs=run.inputs, graph=run.graph, version=run.version,
+        flow_revision=run.flow_revision, trigger="resume", reuse=Reuse(run=run), resumed_from=run,
+    )
+
+
 def do_start_run(
     *,
     flow,
@@ -79,6 +177,9 @@ def do_start_run(
     callback_url: str | None = None,
     idempotency: tuple[str, str] | None = None,
     team_cap: int | None = None,
+    reuse: Reuse | None = None,
+    resumed_from: Run | None = None,
+    flow_revision: int | None = None,
 ) -> Run:
     """Validate the graph (a published version's, a draft sent by the editor, or the
     flow's saved one), snapshot it on a new run with one node run per executable node,
@@ -87,6 +188,8 @@ def do_start_run(
     `idempotency` is (key, request hash): recorded with the run in the same transaction;
     a second run under the same team and key fails with IntegrityError (see start_once).
     `team_cap`: the team's cap on runs in progress, if the caller read it in this request.
+    `reuse`: outputs taken from an earlier run (run from here, resume); pinned outputs of
+    the graph are always used.
     """
     if graph is not None:  # a draft sent with the request
         found = plans.checked(graph)
@@ -96,14 +199,19 @@ def do_start_run(
         found = plans.checked(flow.graph, flow.graph_digest)
     if not isinstance(found, plans.Checked):
         raise GraphInvalid(found)
+    if reuse is not None and reuse.only_node and reuse.from_node in found.run_plan.plan.nodes:
+        found = _graph_of_only(found, reuse.from_node)
     if not found.run_plan.plan.nodes:
         raise Invalid({"graph": "the flow has no nodes that run"})
+    supplies = _supplies(found.run_plan, reuse)
+    if flow_revision is None:
+        flow_revision = version.flow_revision if version is not None else flow.revision
     with transaction.atomic():
         with store.pipeline():  # the run's rows go in one round trip
             run = Run.objects.create(
                 team_id=flow.team_id,
                 flow=flow,
-                flow_revision=version.flow_revision if version is not None else flow.revision,
+                flow_revision=flow_revision,
                 version=version,
                 trigger=trigger,
                 inputs=inputs,
@@ -113,6 +221,7 @@ def do_start_run(
                 parent_run=parent_run,
                 parent_node_id=parent_node_id,
                 has_callback=bool(callback_url),
+                resumed_from=resumed_from,
             )
             if idempotency is not None:
                 key, request_hash = idempotency
@@ -128,6 +237,7 @@ def do_start_run(
                         node_id=node.id,
                         type=node.type,
                         blockers=found.run_plan.plan.blockers(node.id),
+                        **plans.supplied_fields(supplies.get(node.id)),
                     )
                     for node in found.run_plan.plan.nodes.values()
                 ],

@@ -96,7 +96,12 @@ def advance(
             node = step.node(to_run.popleft())
             if node.status != PENDING:
                 continue
-            if plan.nodes[node.node_id].inline and step.may_run_inline():
+            if node.source is not None:
+                # Supplied (pinned or reused): completes here, with no attempt and no task.
+                fired = record_outcome(step, node, supplied_outcome(step, node))
+                if fired is not None:
+                    to_release.append((node.node_id, fired))
+            elif plan.nodes[node.node_id].inline and step.may_run_inline():
                 fired = record_outcome(step, node, run_inline(step, node))
                 if fired is not None:
                     to_release.append((node.node_id, fired))
@@ -122,6 +127,13 @@ def gather_inputs(step: RunStep, node_id: str) -> dict[str, Any]:
         return step.output_of(parent)
 
     return engine.gather_inputs(plan, node_id, fired_of, value_of)
+
+
+def supplied_outcome(step: RunStep, node: NodeRun) -> Succeeded:
+    """The output a supplied node was created with (runs.services), as if it had just run.
+    Its handles were stored with it too (None for a pin: every output it declares)."""
+    node.started_at = step.now
+    return Succeeded(step.output_of(node.node_id), handles=node.handles)
 
 
 def start_attempt(step: RunStep, node: NodeRun) -> None:

@@ -39,6 +39,22 @@ class StartRunSerializer(serializers.Serializer):
         max_length=2000,
         help_text="When the run ends, Baton POSTs the run here, signed with X-Baton-Signature",
     )
+    from_node = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="Run this node and what is downstream of it; the other nodes' outputs are "
+        "reused from `reuse_run`",
+    )
+    reuse_run = serializers.UUIDField(
+        required=False,
+        help_text="With from_node: the earlier run of this flow whose outputs are reused "
+        "(default: the flow's latest run)",
+    )
+    only_node = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With from_node: run only that node (nothing downstream), its inputs reused",
+    )
 
 
 class ResumeSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("runs/", views.RunListView.as_view(), name="run-list"),
     path("runs/<uuid:pk>/", views.RunDetailView.as_view(), name="run-detail"),
     path("runs/<uuid:pk>/cancel/", views.RunCancelView.as_view(), name="run-cancel"),
+    path("runs/<uuid:pk>/resume/", views.RunResumeView.as_view(), name="run-resume"),
     path(
         "runs/<uuid:pk>/nodes/<str:node_id>/resume/",
         views.NodeResumeView.as_view(),

@@ -122,6 +122,12 @@ class FlowRunsView(generics.ListAPIView):
         )
         callback_url = callbacks.check_callback_url(data.get("callback_url"))
         inputs = services.check_inputs(data.get("inputs"))
+        earlier = data.get("reuse_run")
+        if earlier is not None:
+            earlier = get_run(request, earlier, Capability.RUNS_READ)
+        elif data.get("from_node") is not None:
+            access.check_flow(flow, Capability.RUNS_READ)  # the default: its latest run
+        reuse = services.check_reuse(flow, earlier, data.get("from_node"), data["only_node"])
         run, replayed = services.start_once(
             team_id=flow.team_id,
             key=idempotency_key,
@@ -136,6 +142,7 @@ class FlowRunsView(generics.ListAPIView):
                 callback_url=callback_url,
                 idempotency=idempotency,
                 team_cap=flow.team.max_active_runs,  # read with the flow just now
+                reuse=reuse,
             ),
         )
         services.wait_for_run(run, wait)
@@ -159,6 +166,23 @@ class RunCancelView(APIView):
         run = get_run(request, pk, Capability.RUNS_CANCEL)
         run = services.do_cancel_run(run, request.user)
         return Response(RunSerializer(run).data)
+
+
+class RunResumeView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: RunDetailSerializer},
+        summary="Start a run that resumes a failed or cancelled one",
+        description="A new run of the same graph, version and inputs: the nodes that "
+        "succeeded in this run are reused (`source: reused`), the others executed. 409 while "
+        "the run is still going; 400 for a run that succeeded.",
+    )
+    def post(self, request, pk):
+        run = get_run(request, pk, Capability.RUNS_START)
+        resumed = services.do_resume_run(run, request.user)
+        response = Response(run_detail(resumed), status=status.HTTP_201_CREATED)
+        response["Location"] = reverse("run-detail", args=[resumed.pk])
+        return response
 
 
 class NodeResumeView(APIView):

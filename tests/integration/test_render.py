@@ -85,3 +85,17 @@ def test_a_failed_child_run_and_its_parent_with_children(alice):
 
 def test_a_missing_run_renders_as_none():
     assert render_run("00000000-0000-0000-0000-000000000000") is None
+
+
+def test_a_resumed_run_with_pinned_and_reused_nodes(alice):
+    flow = make_flow(alice, GRAPH)
+    earlier = make_run(flow, alice, status=engine.FAILED)
+    run = make_run(flow, alice, status=engine.RUNNING, resumed_from=earlier)
+    NodeRun.objects.filter(run=run, node_id="in").update(status=engine.SUCCEEDED, source="reused",
+                                                         source_run=earlier, output="Ada")
+    NodeRun.objects.filter(run=run, node_id="t").update(source="pinned", output={"pinned": True})
+    said = render_run(run.pk)
+    assert said == serializer_says(run.pk)
+    assert said["resumed_from"] == str(earlier.pk)
+    assert [(n["node_id"], n["source"], n["source_run"]) for n in said["nodes"]] == [
+        ("in", "reused", str(earlier.pk)), ("ask", None, None), ("t", "pinned", None), ("out", None, None)]

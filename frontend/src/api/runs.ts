@@ -31,10 +31,36 @@ export function listRunsPage(next: string, signal?: AbortSignal): Promise<Page<R
  * POST /api/flows/<id>/runs/ — `graph` is the editor's unsaved draft; without it
  * the saved graph runs.
  */
-export function startRun(flowId: number, inputs: Record<string, unknown>, graph?: Graph): Promise<Run> {
-  const body: { inputs: Record<string, unknown>; graph?: Graph } = { inputs };
+export function startRun(flowId: number, inputs: Record<string, unknown>, graph?: Graph, from?: RunFrom): Promise<Run> {
+  const body: StartBody = { inputs };
   if (graph) body.graph = graph;
+  if (from) {
+    body.from_node = from.nodeId;
+    if (from.reuseRun) body.reuse_run = from.reuseRun;
+    if (from.only) body.only_node = true;
+  }
   return request<Run>('POST', `/api/flows/${flowId}/runs/`, body);
+}
+
+/** Run a node and what follows it (or only it), the other outputs reused from an earlier run. */
+export interface RunFrom {
+  nodeId: string;
+  /** The run whose outputs are reused; the server's default is the flow's latest run. */
+  reuseRun?: string | null;
+  only?: boolean;
+}
+
+interface StartBody {
+  inputs: Record<string, unknown>;
+  graph?: Graph;
+  from_node?: string;
+  reuse_run?: string;
+  only_node?: boolean;
+}
+
+/** POST /api/runs/<id>/resume/ — a new run reusing what succeeded in a failed or cancelled one. */
+export function resumeRun(id: string): Promise<Run> {
+  return request<Run>('POST', `${one(id)}resume/`, {});
 }
 
 /** POST /api/runs/<id>/cancel/ */

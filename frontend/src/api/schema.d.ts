@@ -479,6 +479,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/resume/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a run that resumes a failed or cancelled one
+         * @description A new run of the same graph, version and inputs: the nodes that succeeded in this run are reused (`source: reused`), the others executed. 409 while the run is still going; 400 for a run that succeeded.
+         */
+        post: operations["api_runs_resume_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/": {
         parameters: {
             query?: never;
@@ -1020,6 +1040,11 @@ export interface components {
             note?: string;
             /** @description The draft revision you mean to publish; another one answers 409 */
             revision?: number;
+            /**
+             * @description Keep the nodes' pinned outputs (data.pinned) in the version; by default they are left out, so the version executes every node
+             * @default false
+             */
+            keep_pins: boolean;
         };
         RestoreRequest: {
             /** @description The draft revision your restore is based on; an older one answers 409 */
@@ -1066,6 +1091,11 @@ export interface components {
             readonly duration_ms: number | null;
             /** @description The run waits in line: its team's cap on runs in progress is reached */
             readonly waiting_for_slot: boolean;
+            /**
+             * Format: uuid
+             * @description The run this one resumes (POST /api/runs/<id>/resume/)
+             */
+            readonly resumed_from: string | null;
         };
         RunDetail: {
             /** Format: uuid */
@@ -1096,6 +1126,11 @@ export interface components {
             readonly duration_ms: number | null;
             /** @description The run waits in line: its team's cap on runs in progress is reached */
             readonly waiting_for_slot: boolean;
+            /**
+             * Format: uuid
+             * @description The run this one resumes (POST /api/runs/<id>/resume/)
+             */
+            readonly resumed_from: string | null;
             readonly graph: unknown;
             readonly seq: number;
             readonly nodes: {
@@ -1171,6 +1206,18 @@ export interface components {
             version?: number | "draft";
             /** @description When the run ends, Baton POSTs the run here, signed with X-Baton-Signature */
             callback_url?: string;
+            /** @description Run this node and what is downstream of it; the other nodes' outputs are reused from `reuse_run` */
+            from_node?: string;
+            /**
+             * Format: uuid
+             * @description With from_node: the earlier run of this flow whose outputs are reused (default: the flow's latest run)
+             */
+            reuse_run?: string;
+            /**
+             * @description With from_node: run only that node (nothing downstream), its inputs reused
+             * @default false
+             */
+            only_node: boolean;
         };
         Team: {
             readonly id: number;
@@ -5327,6 +5374,101 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad input: the error names the field and the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (a missing, unknown, revoked or expired API key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role in the team, or the API key's scopes, do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of a team you are not in */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object changed meanwhile, or the action does not fit its state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is not JSON (or a form) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests with this API key: see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds until the key may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_runs_resume_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
             };
             /** @description Bad input: the error names the field and the problem */
             400: {

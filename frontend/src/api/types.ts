@@ -209,10 +209,16 @@ export interface NodeSettings {
   [key: string]: unknown;
 }
 
+/** An output a run uses instead of executing the node (part of the draft). */
+export interface NodePin {
+  output: unknown;
+}
+
 export interface GraphNodeData {
   label: string;
   config: Record<string, unknown>;
   settings?: NodeSettings;
+  pinned?: NodePin;
   [key: string]: unknown;
 }
 
@@ -281,7 +287,12 @@ export interface NodeRun {
   usage?: Usage | null;
   /** What a node keeps beside its output (an approval's decision, a sub-flow's child run ids...). */
   details?: Record<string, unknown> | null;
+  /** Not executed: its output was pinned, or reused from `source_run`. */
+  source?: NodeSource | null;
+  source_run?: string | null;
 }
+
+export type NodeSource = 'pinned' | 'reused';
 
 /** A run started by a node of another run (a sub-flow, a map item, an agent's flow tool). */
 export interface ChildRun {
@@ -342,6 +353,8 @@ export interface NodeStatusEvent {
   duration_ms: number | null;
   reason?: string | null;
   message?: string | null;
+  source?: NodeSource | null;
+  source_run?: string | null;
 }
 
 export interface NodeDeltaEvent {

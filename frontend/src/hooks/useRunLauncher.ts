@@ -3,7 +3,8 @@
 // should be read again.
 import { useEffect, useState } from 'react';
 import { describeError } from '../api/client';
-import { cancelRun, startRun } from '../api/runs';
+import { cancelRun, resumeRun, startRun, type RunFrom } from '../api/runs';
+import type { Graph, Run } from '../api/types';
 import { deriveRunInputs } from '../lib/runInputs';
 import { selectDirty, useGraphStore } from '../stores/graphStore';
 import { isTerminal, useRunStore } from '../stores/runStore';
@@ -40,7 +41,8 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
     return () => useRunStore.getState().clear();
   }, []);
 
-  const run = async (inputs: Record<string, unknown>) => {
+  /** Start a run (`begin` asks the server) and follow it on screen. */
+  const follow = async (begin: (draft: Graph | undefined) => Promise<Run>) => {
     if (flowId === null) return;
     setShowDialog(false);
     const s = useGraphStore.getState();
@@ -48,7 +50,7 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
     const draft = selectDirty(s) ? s.graph() : undefined;
     setStarting(true);
     try {
-      const startedRun = await startRun(flowId, inputs, draft);
+      const startedRun = await begin(draft);
       const runs = useRunStore.getState();
       runs.clear();
       runs.begin(startedRun.id);
@@ -68,6 +70,25 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
     }
   };
 
+  const run = (inputs: Record<string, unknown>) => follow((draft) => startRun(flowId as number, inputs, draft));
+
+  /**
+   * Run a node and what follows it (or `only` it), reusing the other nodes' outputs from
+   * the run on screen (or, with none, the flow's latest run), with that run's inputs.
+   */
+  const runFrom = (nodeId: string, only = false) => {
+    const onScreen = useRunStore.getState();
+    const from: RunFrom = { nodeId, reuseRun: onScreen.runId, only };
+    return follow((draft) => startRun(flowId as number, onScreen.run?.inputs ?? {}, draft, from));
+  };
+
+  /** Resume the failed run on screen: a new run that reuses what succeeded in it. */
+  const resume = () => {
+    const failed = useRunStore.getState().runId;
+    if (!failed) return Promise.resolve();
+    return follow(() => resumeRun(failed));
+  };
+
   /** The Run button: asks for inputs when the flow has input nodes, else runs at once. */
   const open = () => {
     const form = deriveRunInputs(useGraphStore.getState().nodes);
@@ -85,5 +106,7 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
     }
   };
 
-  return { runId, live, starting, showDialog, closeDialog: () => setShowDialog(false), open, run, cancel, historyKey };
+  return {
+    runId, live, starting, showDialog, closeDialog: () => setShowDialog(false), open, run, runFrom, resume, cancel, historyKey,
+  };
 }

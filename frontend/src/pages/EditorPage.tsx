@@ -110,7 +110,9 @@ function Editor({ flowId }: { flowId: number }) {
         {drawer && meta ? (
           <EditorDrawerPanel which={drawer} doc={doc} flowId={meta.id} onProblems={showProblems} onClose={closeDrawer} />
         ) : (
-          <EditorSide flowId={flowId} readOnly={readOnly} formContext={doc.formContext} tab={sideTab} onTab={setSideTab} historyKey={launcher.historyKey} />
+          <EditorSide flowId={flowId} readOnly={readOnly} formContext={doc.formContext} tab={sideTab} onTab={setSideTab} historyKey={launcher.historyKey}
+            onRunFrom={runnable && !preview ? (nodeId, only) => void launcher.runFrom(nodeId, only) : undefined}
+          />
         )}
       </div>
 

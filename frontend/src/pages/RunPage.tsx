@@ -1,9 +1,9 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
 import { earlyKeys, takeEarly } from '../api/early';
-import { cancelRun, getRun } from '../api/runs';
+import { cancelRun, getRun, resumeRun } from '../api/runs';
 import type { Run } from '../api/types';
 import { FlowCanvas } from '../components/canvas/FlowCanvas';
 import { NodeRunInspector } from '../components/run/NodeRunInspector';
@@ -37,6 +37,7 @@ function RunView({ runId }: { runId: string }) {
   const [error, setError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [follow, setFollow] = useState<string | null>(null);
+  const navigate = useNavigate();
   const run = useRunStore((s) => s.run);
   const catalogStatus = useCatalogStore((s) => s.status);
   const selectedNodeId = useGraphStore(selectSingleSelectedNodeId);
@@ -138,6 +139,11 @@ function RunView({ runId }: { runId: string }) {
             ↑ parent run{run.parent_node_id ? ` (node ${run.parent_node_id}${run.parent_key ? `, ${run.parent_key}` : ''})` : ''}
           </Link>
         )}
+        {run?.resumed_from && (
+          <Link to={`/runs/${run.resumed_from}`} className="small" data-testid="resumed-from-link">
+            resumes run {run.resumed_from.slice(0, 8)}
+          </Link>
+        )}
         {usage && (
           <span className="muted small run-usage" data-testid="run-usage" title="Model usage of the whole run, child runs included">
             {usage}
@@ -154,6 +160,17 @@ function RunView({ runId }: { runId: string }) {
               onClick={() => cancelRun(runId).then(() => toast.info('Cancelling the run…'), (e) => toast.error(describeError(e)))}
             >
               ■ Cancel
+            </button>
+          )}
+          {(run?.status === 'failed' || run?.status === 'cancelled') && !run.parent_run && (
+            <button
+              type="button"
+              className="button"
+              data-testid="resume-run-button"
+              title="A new run of the same graph and inputs that reuses every node that succeeded here"
+              onClick={() => resumeRun(runId).then((r) => navigate(`/runs/${r.id}`), (e) => toast.error(describeError(e)))}
+            >
+              ↻ Resume
             </button>
           )}
         </div>

@@ -128,6 +128,17 @@ describe('run store', () => {
     expect(store().nodes.n9.status).toBe('queued');
   });
 
+  it('keeps where a supplied output came from (pinned, reused from another run)', () => {
+    store().begin('run-1');
+    store().loadRun(sampleRun());
+    store().applyEvent(status('n2', 'succeeded', 6, { source: 'reused', source_run: 'run-0' }));
+    store().applyEvent(status('n3', 'succeeded', 7, { source: 'pinned', source_run: null }));
+    expect([store().nodes.n2.source, store().nodes.n2.source_run]).toEqual(['reused', 'run-0']);
+    expect(store().nodes.n3.source).toBe('pinned');
+    store().applyEvent(status('n3', 'succeeded', 8));
+    expect(store().nodes.n3.source).toBe('pinned');
+  });
+
   it('changes only the entry of the node an event names', () => {
     store().begin('run-1');
     store().loadRun(sampleRun());

@@ -121,6 +121,8 @@ export function reduceRunEvent(state: RunData, event: RunEvent): RunData | null 
         reason: event.reason !== undefined ? event.reason : event.status === 'pending' ? prev.reason : null,
         message: event.message !== undefined ? event.message : prev.message,
         stream: newAttempt ? '' : prev.stream,
+        source: event.source !== undefined ? event.source : prev.source,
+        source_run: event.source_run !== undefined ? event.source_run : prev.source_run,
       };
       return { ...state, nodes: { ...state.nodes, [event.node_id]: next }, seq: event.seq };
     }

@@ -168,6 +168,7 @@ export function sampleRun(overrides: Partial<Run> = {}): Run {
     parent_node_id: '',
     parent_key: '',
     waiting_for_slot: false,
+    resumed_from: null,
     graph: sampleGraph(),
     seq: 5,
     nodes: [

@@ -164,6 +164,8 @@ const NodeBody = memo(function NodeBody({ id, type, data, selected, detail }: No
       data-id={id}
       data-status={status}
       data-type={type}
+      data-pinned={data.pinned ? 'true' : undefined}
+      data-source={run?.source ?? undefined}
       data-testid={`node-${id}`}
     >
       <div className="bn__head">
@@ -181,6 +183,16 @@ const NodeBody = memo(function NodeBody({ id, type, data, selected, detail }: No
               {nodeType?.label ?? `${type} (unknown type)`}
               {run && run.attempts > 1 ? ` · attempt ${run.attempts}` : ''}
             </span>
+          </span>
+        )}
+        {data.pinned && (
+          <span className="bn__mark bn__mark--pin" title="Output pinned: runs use it instead of executing this node" data-testid="node-pin">
+            📌
+          </span>
+        )}
+        {run?.source === 'reused' && !far && (
+          <span className="bn__mark" title="Output reused from an earlier run, not executed" data-testid="node-reused">
+            ↺
           </span>
         )}
         {run && !far && (

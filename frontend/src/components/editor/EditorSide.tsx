@@ -1,5 +1,6 @@
 import { selectSelectedCount, selectSingleSelectedNodeId, useGraphStore } from '../../stores/graphStore';
 import { NodePanel } from './NodePanel';
+import type { RunFromHandler } from './NodeReuse';
 import { ProblemsList } from './ProblemsList';
 import { RunHistory } from './RunHistory';
 import '../../pages/canvasPage.css';
@@ -16,17 +17,18 @@ interface EditorSideProps {
   onTab: (tab: SideTab) => void;
   /** Changes when the run history should be read again. */
   historyKey: number;
+  onRunFrom?: RunFromHandler;
 }
 
 /** The side panel: the selected node, a multiple selection, or the flow's runs and problems. */
-export function EditorSide({ flowId, readOnly, formContext, tab, onTab, historyKey }: EditorSideProps) {
+export function EditorSide({ flowId, readOnly, formContext, tab, onTab, historyKey, onRunFrom }: EditorSideProps) {
   const selectedNodeId = useGraphStore(selectSingleSelectedNodeId);
   const selectedCount = useGraphStore(selectSelectedCount);
   const problemCount = useGraphStore((s) => s.problems.length);
   return (
     <aside className="side">
       {selectedNodeId ? (
-        <NodePanel nodeId={selectedNodeId} readOnly={readOnly} context={formContext} />
+        <NodePanel nodeId={selectedNodeId} readOnly={readOnly} context={formContext} onRunFrom={onRunFrom} />
       ) : selectedCount > 1 ? (
         <div className="panel" data-testid="selection-panel">
           <header className="panel__header">

@@ -5,6 +5,7 @@ import type { FlowDocument } from '../../hooks/useFlowDocument';
 import type { RunLauncher } from '../../hooks/useRunLauncher';
 import { useCatalogStore } from '../../stores/catalogStore';
 import { selectCanRedo, selectCanUndo, useGraphStore } from '../../stores/graphStore';
+import { useRunStore } from '../../stores/runStore';
 import { toast } from '../../stores/toastStore';
 import { RunStatusChip } from '../run/RunStatusChip';
 import type { EditorDrawer } from './EditorDrawer';
@@ -25,6 +26,8 @@ export function EditorToolbar({ doc, launcher, runnable, drawer, onToggleDrawer 
   const canUndo = useGraphStore(selectCanUndo);
   const canRedo = useGraphStore(selectCanRedo);
   const catalogStatus = useCatalogStore((s) => s.status);
+  // A failed or cancelled run on screen may be resumed (its succeeded nodes reused).
+  const resumable = useRunStore((s) => s.run?.status === 'failed' || s.run?.status === 'cancelled');
   const { fitView } = useReactFlow();
 
   const autoLayout = async () => {
@@ -131,6 +134,18 @@ export function EditorToolbar({ doc, launcher, runnable, drawer, onToggleDrawer 
             ■ Cancel
           </button>
         ) : null}
+        {resumable && runnable && (
+          <button
+            type="button"
+            className="button"
+            onClick={() => void launcher.resume()}
+            disabled={launcher.starting}
+            title="A new run of the same graph and inputs that reuses every node that succeeded here"
+            data-testid="resume-run-button"
+          >
+            ↻ Resume
+          </button>
+        )}
         <button
           type="button"
           className="button button--primary"

@@ -7,6 +7,8 @@ import { useUiStore } from '../../stores/uiStore';
 import { LazySchemaForm as SchemaForm } from '../forms/LazySchemaForm';
 import type { FormContext } from '../forms/PickerWidget';
 import { NodeRunInspector } from '../run/NodeRunInspector';
+import { outputHandles } from '../../lib/handles';
+import { PinEditor, PinFromRun, RunFromButtons, type RunFromHandler } from './NodeReuse';
 import './panel.css';
 import './ProblemsList.css';
 
@@ -27,7 +29,15 @@ export const FALLBACK_SETTINGS_SCHEMA: JsonSchema = {
   },
 };
 
-export function NodePanel({ nodeId, readOnly, context }: { nodeId: string; readOnly: boolean; context?: FormContext }) {
+interface NodePanelProps {
+  nodeId: string;
+  readOnly: boolean;
+  context?: FormContext;
+  /** Run from this node (or only it), reusing the other outputs; absent where runs do not start. */
+  onRunFrom?: RunFromHandler;
+}
+
+export function NodePanel({ nodeId, readOnly, context, onRunFrom }: NodePanelProps) {
   const node = useGraphStore((s) => s.nodes.find((n) => n.id === nodeId));
   const problems = useGraphStore((s) => s.problemsByNode[nodeId]);
   const updateNodeData = useGraphStore((s) => s.updateNodeData);
@@ -48,6 +58,8 @@ export function NodePanel({ nodeId, readOnly, context }: { nodeId: string; readO
 
   if (!node) return null;
   const isNote = node.type === 'note';
+  // A node that hands something on may be pinned (a pin on `output` would skip its point).
+  const pinnable = Boolean(nodeType?.executable) && outputHandles(nodeType, node.data.config, node.type).some((h) => !h.isError);
   const shownTab = tab === 'output' && !isNote ? 'output' : 'node';
 
   return (
@@ -90,8 +102,12 @@ export function NodePanel({ nodeId, readOnly, context }: { nodeId: string; readO
             ))}
           </ul>
         )}
+        {onRunFrom && nodeType?.executable && <RunFromButtons nodeId={nodeId} onRunFrom={onRunFrom} />}
         {shownTab === 'output' ? (
-          <NodeRunInspector nodeId={nodeId} nodeType={node.type} />
+          <>
+            {pinnable && <PinFromRun nodeId={nodeId} readOnly={readOnly} />}
+            <NodeRunInspector nodeId={nodeId} nodeType={node.type} />
+          </>
         ) : (
           <>
             {nodeType?.description && <p className="muted small">{nodeType.description}</p>}
@@ -138,6 +154,7 @@ export function NodePanel({ nodeId, readOnly, context }: { nodeId: string; readO
                 />
               </section>
             )}
+            {pinnable && <PinEditor key={`pin:${nodeId}`} nodeId={nodeId} readOnly={readOnly} />}
           </>
         )}
       </div>

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import { describeError } from '../../api/client';
 import { getRun, resumeNode } from '../../api/runs';
 import { formatDuration, formatTime, valueAsText } from '../../lib/format';
@@ -89,6 +90,18 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
           </>
         )}
       </dl>
+      {run.source === 'pinned' && (
+        <p className="reason" data-testid="node-source" data-source="pinned">
+          📌 Pinned output: the node was not executed.
+        </p>
+      )}
+      {run.source === 'reused' && (
+        <p className="reason" data-testid="node-source" data-source="reused">
+          ↺ Reused from{' '}
+          {run.source_run ? <Link to={`/runs/${run.source_run}`} data-testid="source-run-link">run {run.source_run.slice(0, 8)}</Link> : 'an earlier run'}
+          : the node was not executed.
+        </p>
+      )}
       {waitText && <p className="reason">{waitText}</p>}
       {run.status === 'waiting' && nodeType === 'approval' && (
         <div className="approval">

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -172,7 +173,12 @@ def test_two_parents_finishing_at_once_release_their_child_once(running, alice, 
         # Hold the run back from workers: claim both parents here, as two workers would.
         Run.objects.filter(pk=run.pk).update(status=engine.RUNNING)
         NodeRun.objects.filter(run=run, node_id__in=["a", "b"]).update(status=engine.QUEUED)
-        tickets = [leases.claim(NodeRun.objects.get(run=run, node_id=n).pk, f"test:{n}") for n in "ab"]
+        # Owners that beat, as live workers' do: the worker's sweeper must not take the
+        # nodes back as lost while the threads hold them.
+        owners = {n: f"test-{n}:0:{uuid.uuid4().hex}" for n in "ab"}
+        for owner in owners.values():
+            leases.beat(owner)
+        tickets = [leases.claim(NodeRun.objects.get(run=run, node_id=n).pk, owners[n]) for n in "ab"]
         assert all(tickets)
         barrier = threading.Barrier(2)
         errors = []

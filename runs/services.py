@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from redis.exceptions import RedisError
 
 from flows.nodes import node_types_waiting_for_people
+from flows.services import check_outside_problems
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unprocessable
 from orchestrator_site.redis_client import shared_redis
 
@@ -96,6 +97,11 @@ def do_start_run(
         found = plans.checked(flow.graph, flow.graph_digest)
     if not isinstance(found, plans.Checked):
         raise GraphInvalid(found)
+    # Drafts are saved with problems, and what a graph names changes without it (a
+    # credential deleted, the flow moved to another team): checked at every start.
+    outside = check_outside_problems(flow, found.graph)
+    if outside:
+        raise GraphInvalid(outside)
     if not found.run_plan.plan.nodes:
         raise Invalid({"graph": "the flow has no nodes that run"})
     with transaction.atomic():

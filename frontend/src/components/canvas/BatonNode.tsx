@@ -12,7 +12,7 @@ import {
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useNow } from '../../hooks/useNow';
-import { formatDuration, valueAsText } from '../../lib/format';
+import { countProblems, formatDuration, valueAsText } from '../../lib/format';
 import { upstreamOf, type FlowNode } from '../../lib/graph';
 import { inputHandles, outputHandles, type HandleSpec } from '../../lib/handles';
 import { useNodeType } from '../../stores/catalogStore';
@@ -181,6 +181,17 @@ const NodeBody = memo(function NodeBody({ id, type, data, selected, detail }: No
               {nodeType?.label ?? `${type} (unknown type)`}
               {run && run.attempts > 1 ? ` · attempt ${run.attempts}` : ''}
             </span>
+          </span>
+        )}
+        {problems && (
+          <span
+            className="bn__warning"
+            role="img"
+            aria-label={`${countProblems(problems.length)}: ${problems.join('; ')}`}
+            title={problems.join('\n')}
+            data-testid="node-warning"
+          >
+            ⚠
           </span>
         )}
         {run && !far && (

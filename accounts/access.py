@@ -15,6 +15,7 @@ A key limited to flows that were all deleted is limited to nothing, never to eve
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -206,3 +207,14 @@ def team_for_new_object(request: Any, team_id: int | None, capability: str) -> T
     access.check_may_create(team_id, capability)
     team: Team = Team.objects.get(pk=team_id)
     return team
+
+
+def ids_outside_team(queryset: QuerySet, team_id: int, ids: Collection[Any]) -> set[Any]:
+    """Of `ids`, those naming no object of `queryset` in the team: what a flow of that team
+    may not use. Another team's object and one that does not exist are the same answer,
+    so a flow never learns whether another team has an object."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    found = set(queryset.filter(team_id=team_id, pk__in=wanted).values_list("pk", flat=True))
+    return wanted - found

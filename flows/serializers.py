@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orchestrator_site.fields import IdField, StrictCharField
@@ -31,6 +32,12 @@ class FlowListSerializer(LatestVersionMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class GraphErrorSerializer(serializers.Serializer):
+    node_id = serializers.CharField(required=False)
+    edge_id = serializers.CharField(required=False)
+    message = serializers.CharField()
+
+
 class FlowSerializer(LatestVersionMixin, serializers.ModelSerializer):
     name = StrictCharField(max_length=200)
     description = StrictCharField(required=False, allow_blank=True)
@@ -43,14 +50,27 @@ class FlowSerializer(LatestVersionMixin, serializers.ModelSerializer):
         min_value=1,
         help_text="On update: the revision your change is based on; an older one answers 409.",
     )
+    problems = serializers.SerializerMethodField(
+        help_text="What keeps the saved draft from running or being published, each on the "
+        "node or edge it concerns (empty: none). A draft with problems is saved."
+    )
 
     class Meta:
         model = Flow
         fields = [
             "id", "team", "name", "description", "graph", "revision", "latest_version",
-            "created_by", "updated_by", "created_at", "updated_at",
+            "problems", "created_by", "updated_by", "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_by", "updated_by", "created_at", "updated_at"]
+
+
+    @extend_schema_field(GraphErrorSerializer(many=True))
+    def get_problems(self, flow) -> list:
+        from .services import flow_problems
+
+        # A save has just found them (services set `problems`); otherwise look now.
+        known = getattr(flow, "problems", None)
+        return known if known is not None else flow_problems(flow)
 
 
 class FlowCopySerializer(serializers.Serializer):
@@ -143,12 +163,6 @@ class GraphDiffSerializer(serializers.Serializer):
 
 class GraphBodySerializer(serializers.Serializer):
     graph = serializers.JSONField(required=False)
-
-
-class GraphErrorSerializer(serializers.Serializer):
-    node_id = serializers.CharField(required=False)
-    edge_id = serializers.CharField(required=False)
-    message = serializers.CharField()
 
 
 class ValidationResultSerializer(serializers.Serializer):

@@ -7,24 +7,84 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from accounts.access import ids_outside_team
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, NotFound
 
 from .diff import GraphDiff, diff_graphs
-from .graph import GraphError, check_graph, without_pins
+from .graph import GraphCheck, GraphError, check_graph, without_pins
 from .models import Flow, FlowVersion
 from .references import call_cycle, graph_references
 
 
-def check_graph_or_raise(graph: Any, *, flow: Flow | None = None) -> dict[str, Any]:
-    """The graph in normal form, or GraphInvalid with every problem; for a saved flow, a
-    loop of sub-flow calls back to it is one."""
+def check_is_graph(graph: Any) -> GraphCheck:
+    """The check of a graph to save: GraphInvalid (400) only when the value is not a graph
+    at all; a draft with problems is saved, its problems told beside it."""
     check = check_graph(graph)
-    errors = list(check.errors)
-    if flow is not None:
-        errors.extend(check_flow_calls(flow, graph))
-    if errors:
-        raise GraphInvalid(errors)
+    if not check.is_graph:
+        raise GraphInvalid(check.shape)
+    return check
+
+
+def check_graph_problems(check: GraphCheck, *, team_id: int, flow: Flow | None) -> list[GraphError]:
+    """Every problem of a checked graph: its own, the objects it names that its team may
+    not use, and (for a saved flow) a loop of sub-flow calls back to it."""
+    if flow is None:
+        return [*check.errors, *check_references(team_id, check.graph)]
+    return [*check.errors, *check_outside_problems(flow, check.graph)]
+
+
+def check_outside_problems(flow: Flow, graph: Any) -> list[GraphError]:
+    """The problems of a graph that passed its own check but lie outside it: what it names
+    and what that calls."""
+    return [*check_references(flow.team_id, graph), *check_flow_calls(flow, graph)]
+
+
+def flow_problems(flow: Flow) -> list[GraphError]:
+    """The problems of a flow's saved draft, as they stand now (a credential deleted or
+    the flow moved since it was saved counts)."""
+    return check_graph_problems(check_graph(flow.graph), team_id=flow.team_id, flow=flow)
+
+
+def check_runnable_or_raise(graph: Any, *, flow: Flow) -> dict[str, Any]:
+    """The graph in normal form, or GraphInvalid naming every problem: what runs and what
+    is published has none."""
+    check = check_graph(graph)
+    problems = check_graph_problems(check, team_id=flow.team_id, flow=flow)
+    if problems:
+        raise GraphInvalid(problems)
     return check.graph
+
+
+# What each kind of reference (flows.references) names, and how the problem calls it.
+def _referenced_objects() -> dict[str, tuple[Any, str]]:
+    from accounts.models import Credential
+    from knowledge.models import KnowledgeBase
+
+    return {
+        "credential": (Credential.objects.all(), "credential"),
+        "knowledge_base": (KnowledgeBase.objects.all(), "knowledge base"),
+        "flow": (Flow.objects.all(), "flow"),
+    }
+
+
+def check_references(team_id: int, graph: Any) -> list[GraphError]:
+    """A problem on each node that names a credential, knowledge base or flow its team may
+    not use (another team's, as a copied, imported or moved flow carries, or a deleted
+    one): a run would fail there. Whether another team has such an object is not told."""
+    problems: list[GraphError] = []
+    for kind, (objects, noun) in _referenced_objects().items():
+        found = graph_references(graph, kind)
+        outside = ids_outside_team(objects, team_id, {value for _, value in found})
+        problems.extend(
+            {
+                "node_id": node_id,
+                "message": f"{noun} #{value} is not available in this team: choose one of "
+                f"the team's {noun}s",
+            }
+            for node_id, value in found
+            if value in outside
+        )
+    return problems
 
 
 def check_flow_calls(flow: Flow, graph: Any) -> list[GraphError]:
@@ -55,23 +115,29 @@ def check_flow_calls(flow: Flow, graph: Any) -> list[GraphError]:
 
 
 def do_create_flow(*, user, team, name: str, description: str = "", graph: Any = None) -> Flow:
-    normal = check_graph_or_raise(graph if graph is not None else {"nodes": [], "edges": []})
-    return Flow.objects.create(
+    check = check_is_graph(graph if graph is not None else {"nodes": [], "edges": []})
+    flow = Flow.objects.create(
         team=team,
         name=name,
         description=description,
-        graph=normal,
+        graph=check.graph,
         created_by=user,
         updated_by=user,
     )
+    # Told with the answer (FlowSerializer's `problems`) without checking the graph again.
+    flow.problems = check_graph_problems(check, team_id=team.pk, flow=flow)
+    return flow
 
 
 def do_update_flow(
     flow: Flow, *, user, changes: dict[str, Any], based_on_revision: int | None
 ) -> Flow:
-    """Apply changes under a row lock; refuse a save based on an older revision (409)."""
+    """Apply changes under a row lock; refuse a save based on an older revision (409). A
+    graph with problems is saved (a draft); the flow comes back with its `problems`."""
+    check = None
     if "graph" in changes:
-        changes["graph"] = check_graph_or_raise(changes["graph"], flow=flow)
+        check = check_is_graph(changes["graph"])
+        changes["graph"] = check.graph
     with transaction.atomic():
         current = Flow.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=flow.pk)
         if based_on_revision is not None and based_on_revision != current.revision:
@@ -99,6 +165,9 @@ def do_update_flow(
             # The history goes with the flow: its new team sees its runs, the old one no
             # longer does (a run is read through its team).
             current.runs.update(team_id=current.team_id)
+    if check is not None:
+        # Judged against the team the flow is in now: a moved flow's references too.
+        current.problems = check_graph_problems(check, team_id=current.team_id, flow=current)
     return current
 
 
@@ -162,7 +231,7 @@ def do_publish_version(
                 updated_by=who,
                 updated_at=current.updated_at.isoformat(),
             )
-        graph = check_graph_or_raise(current.graph)
+        graph = check_runnable_or_raise(current.graph, flow=current)
         if not keep_pins:
             graph = without_pins(graph)
         last = FlowVersion.objects.filter(flow=current).aggregate(last=Max("number"))["last"]

@@ -118,7 +118,7 @@ class FlowValidateView(APIView):
         flow = get_flow(request, pk, Capability.FLOWS_READ)
         body = request.data if isinstance(request.data, dict) else {}
         graph = body["graph"] if "graph" in body else flow.graph
-        errors = [*check_graph(graph).errors, *services.check_flow_calls(flow, graph)]
+        errors = services.check_graph_problems(check_graph(graph), team_id=flow.team_id, flow=flow)
         return Response({"valid": not errors, "errors": errors})
 
 

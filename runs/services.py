@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from redis.exceptions import RedisError
 
 from flows.nodes import node_types_waiting_for_people
+from flows.services import check_outside_problems
 from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unprocessable
 from orchestrator_site.redis_client import shared_redis
 
@@ -199,6 +200,11 @@ def do_start_run(
         found = plans.checked(flow.graph, flow.graph_digest)
     if not isinstance(found, plans.Checked):
         raise GraphInvalid(found)
+    # Drafts are saved with problems, and what a graph names changes without it (a
+    # credential deleted, the flow moved to another team): checked at every start.
+    outside = check_outside_problems(flow, found.graph)
+    if outside:
+        raise GraphInvalid(outside)
     if reuse is not None and reuse.only_node and reuse.from_node in found.run_plan.plan.nodes:
         found = _graph_of_only(found, reuse.from_node)
     if not found.run_plan.plan.nodes:

@@ -45,6 +45,12 @@ _check_deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvar
 )
 
 
+class CheckRefused(ValueError):
+    """A template or expression refused before it is understood (too long, too deeply
+    nested, over the check's time budget): hostile input, which a graph check treats as
+    no graph at all rather than as a draft's problem to save."""
+
+
 @contextmanager
 def check_budget(seconds: float = MAX_GRAPH_CHECK_SECONDS) -> Iterator[None]:
     """Checks of templates and expressions inside this block share `seconds`; once they are
@@ -59,7 +65,7 @@ def check_budget(seconds: float = MAX_GRAPH_CHECK_SECONDS) -> Iterator[None]:
 def _check_time_left() -> None:
     budget = _check_deadline.get()
     if budget is not None and time.thread_time() > budget[0]:
-        raise ValueError(
+        raise CheckRefused(
             "not checked: the flow's templates and expressions together take more than "
             f"{budget[1]:g} s to check; make them shorter or fewer"
         )
@@ -124,7 +130,7 @@ def check_template(source: str) -> str:
     except TemplateSyntaxError as exc:
         raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
     except TemplateRejected as exc:
-        raise ValueError(f"template refused: {exc}") from None
+        raise CheckRefused(f"template refused: {exc}") from None
     return source
 
 
@@ -190,7 +196,7 @@ def check_expression(expression: str) -> str:
     try:
         _plan(expression)
     except ExpressionRejected as exc:
-        raise ValueError(str(exc)) from None
+        raise CheckRefused(str(exc)) from None
     except jmespath.exceptions.JMESPathError as exc:
         raise ValueError(f"JMESPath syntax error: {_jmespath_message(exc)}") from None
     return expression

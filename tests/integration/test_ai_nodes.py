@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from orchestrator_site.problems import GraphInvalid
 from runs.core import engine
 from runs.models import NodeRun
 from tests.ai import make_credential, make_knowledge_base
@@ -131,10 +132,22 @@ def test_a_node_without_a_credential_says_how_to_add_one(running, alice, fake_ll
 
 def test_a_flow_cannot_use_another_teams_credential(running, alice, bob, bob_team, fake_llm):
     bobs = make_credential(bob_team, bob, fake_llm=fake_llm)
-    run = wait_for_run(start(llm_flow(alice, bobs), alice, {"q": "x"}))
-    assert run.status == engine.FAILED
-    assert f"credential {bobs.id} is not a credential of this flow's team" in nodes_of(run)["ask"].error["message"]
+    with pytest.raises(GraphInvalid) as refused:
+        start(llm_flow(alice, bobs), alice, {"q": "x"})
+    assert refused.value.errors == [{"node_id": "ask", "message": f"credential #{bobs.id} is not available in "
+                                     "this team: choose one of the team's credentials"}]
     assert fake_llm.requests == []
+
+
+def test_a_credential_gone_when_the_node_runs_fails_the_node(running, alice, alice_team, fake_llm, monkeypatch):
+    credential = make_credential(alice_team, alice, fake_llm=fake_llm)
+    credential_id, flow = credential.id, llm_flow(alice, credential)
+    # Deleted between the start's check and the node's run: the node still refuses.
+    monkeypatch.setattr("runs.services.check_outside_problems", lambda flow, graph: [])
+    credential.delete()
+    run = wait_for_run(start(flow, alice, {"q": "x"}))
+    assert run.status == engine.FAILED
+    assert f"credential {credential_id} is not a credential of this flow's team" in nodes_of(run)["ask"].error["message"]
 
 
 def router_flow(user, **config):
@@ -235,9 +248,15 @@ def test_vector_mode_on_a_base_without_embeddings_fails_clearly(running, alice, 
     assert "has no embedding model" in nodes_of(run)["find"].error["message"]
 
 
-def test_retrieve_cannot_search_another_teams_base(running, alice, bob, bob_team):
+def test_retrieve_cannot_search_another_teams_base(running, alice, bob, bob_team, monkeypatch):
     kb = make_knowledge_base(bob_team, bob, SHOP)
-    run = wait_for_run(start(retrieve_flow(alice, kb), alice, {"question": "refund"}))
+    flow = retrieve_flow(alice, kb)
+    with pytest.raises(GraphInvalid) as refused:
+        start(flow, alice, {"question": "refund"})
+    assert [e["node_id"] for e in refused.value.errors] == ["find"]
+    # And were the start's check passed (a base moved while a run waits), the node refuses too.
+    monkeypatch.setattr("runs.services.check_outside_problems", lambda flow, graph: [])
+    run = wait_for_run(start(flow, alice, {"question": "refund"}))
     assert f"knowledge base {kb.id} is not one of this team's" in nodes_of(run)["find"].error["message"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator_site.problems import GraphInvalid
 from runs import transitions
 from runs.children import on_run_finished
 from runs.core import engine
@@ -153,10 +154,15 @@ def test_cancelling_the_parent_cancels_its_children(running, alice, http_server)
     assert Run.objects.filter(parent_run=run).count() == 2
 
 
-def test_a_flow_calling_itself_stops_at_the_depth_limit(running, alice):
+def test_a_flow_calling_itself_stops_at_the_depth_limit(running, alice, monkeypatch):
     flow = make_flow(alice, graph([node("in", "input"), node("again", "subflow")], [edge("in", "again")]))
     flow.graph["nodes"][1]["data"]["config"]["flow"] = flow.id
     flow.save()
+    with pytest.raises(GraphInvalid) as refused:
+        start(flow, alice)
+    assert [e["node_id"] for e in refused.value.errors] == ["again"]
+    # Past the start's check (a run started before it existed), the depth limit still holds.
+    monkeypatch.setattr("runs.services.check_outside_problems", lambda flow, graph: [])
     run = wait_for_run(start(flow, alice), timeout=60)
     assert run.status == engine.FAILED
     assert "the limit is 5" in run.error["message"]

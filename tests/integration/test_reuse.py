@@ -107,9 +107,14 @@ def test_a_pin_is_refused_on_a_node_without_outputs_and_when_too_large(db, alice
     assert {"node_id": "out", "message": "pinned: a output node has no output to pin"} in errors
     with override_settings(BATON_NODE_OUTPUT_MAX_BYTES=100):
         g = chain(http_server, "fetch", pins={"fetch": "x" * 200})
+        # A draft with a problem is saved, the problem told on its node; it does not run.
         response = client.patch(f"/api/flows/{flow.id}/", {"graph": g}, format="json")
-    assert response.status_code == 400
-    assert "pinned: the output is 202 bytes; the limit is 100" in str(response.json())
+        assert response.status_code == 200
+        assert {"node_id": "fetch", "message": "pinned: the output is 202 bytes; the limit is 100"} in (
+            response.json()["problems"])
+        started = client.post(f"/api/flows/{flow.id}/runs/", {"inputs": {}}, format="json")
+    assert started.status_code == 400
+    assert "pinned: the output is 202 bytes; the limit is 100" in str(started.json())
 
 
 def test_publishing_leaves_pins_out_unless_asked_to_keep_them(db, alice, http_server):

@@ -734,6 +734,8 @@ export interface components {
             revision?: number;
             /** @description The number of the latest published version (null: none yet); API and webhook runs run it */
             readonly latest_version: number | null;
+            /** @description What keeps the saved draft from running or being published, each on the node or edge it concerns (empty: none). A draft with problems is saved. */
+            readonly problems: components["schemas"]["GraphError"][];
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             readonly created_by: string;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */

@@ -9,6 +9,7 @@ import { earlyKeys, takeEarly } from '../api/early';
 import { getFlow, patchFlow, saveFlow, validateFlow } from '../api/flows';
 import type { Flow, GraphProblem } from '../api/types';
 import type { Conflict } from '../components/editor/ConflictDialog';
+import { countProblems } from '../lib/format';
 import { teamIn } from '../lib/permissions';
 import { useCatalogStore } from '../stores/catalogStore';
 import { selectDirty, selectPreview, useGraphStore } from '../stores/graphStore';
@@ -80,6 +81,7 @@ export function useFlowDocument({ flowId, onProblems }: FlowDocumentOptions) {
   // ---- loading -------------------------------------------------------------
   const show = useCallback((flow: Flow) => {
     useGraphStore.getState().load(flow.graph);
+    useGraphStore.getState().setProblems(flow.problems ?? []);
     setMeta(metaOf(flow));
     // Opening another team's flow (a link) makes that team the current one.
     const session = useSessionStore.getState();
@@ -150,9 +152,16 @@ export function useFlowDocument({ flowId, onProblems }: FlowDocumentOptions) {
         setMeta(metaOf(flow));
         metaRef.current = metaOf(flow);
         useGraphStore.getState().markSaved(rev);
-        useGraphStore.getState().setProblems([]);
+        // A draft is saved whatever it holds; what keeps it from running is shown on it.
+        const problems = flow.problems ?? [];
+        useGraphStore.getState().setProblems(problems);
         setConflict(null);
-        toast.success('Saved.');
+        if (problems.length > 0) {
+          onProblems();
+          toast.warning(`Saved, with ${countProblems(problems.length)}: fix ${problems.length === 1 ? 'it' : 'them'} to run or publish the flow.`);
+        } else {
+          toast.success('Saved.');
+        }
         return true;
       } catch (err) {
         if (err instanceof ApiError && err.status === 409) {
@@ -167,7 +176,7 @@ export function useFlowDocument({ flowId, onProblems }: FlowDocumentOptions) {
         if (problems) {
           useGraphStore.getState().setProblems(problems);
           onProblems();
-          toast.error(`Not saved: ${describeError(err)} (${problems.length} problem${problems.length === 1 ? '' : 's'}).`);
+          toast.error(`Not saved: ${describeError(err)} (${countProblems(problems.length)}).`);
         } else {
           toast.error(`Not saved: ${describeError(err)}`);
         }
@@ -219,7 +228,7 @@ export function useFlowDocument({ flowId, onProblems }: FlowDocumentOptions) {
       useGraphStore.getState().setProblems(result.errors ?? []);
       onProblems();
       if (result.valid) toast.success('The flow is valid.');
-      else toast.warning(`${result.errors.length} problem${result.errors.length === 1 ? '' : 's'} found.`);
+      else toast.warning(`${countProblems(result.errors.length)} found.`);
     } catch (err) {
       toast.error(describeError(err));
     }
@@ -230,6 +239,7 @@ export function useFlowDocument({ flowId, onProblems }: FlowDocumentOptions) {
     setMeta(metaOf(flow));
     setNameDraft(flow.name);
     useGraphStore.getState().replaceSaved(flow.graph);
+    useGraphStore.getState().setProblems(flow.problems ?? []);
     requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1 }));
   };
 

@@ -44,3 +44,6 @@ export function stableStringify(value: unknown): string {
       : v,
   );
 }
+
+/** "1 problem", "3 problems". */
+export const countProblems = (n: number): string => `${n} problem${n === 1 ? '' : 's'}`;

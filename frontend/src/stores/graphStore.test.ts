@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { copySelection } from '../lib/clipboard';
 import type { FlowNode } from '../lib/graph';
 import { catalog, sampleGraph } from '../test/fixtures';
-import { selectCanUndo, selectDirty, useGraphStore } from './graphStore';
+import { selectBlockingProblems, selectCanUndo, selectDirty, useGraphStore } from './graphStore';
 
 const store = () => useGraphStore.getState();
 const pos = (id: string) => store().nodes.find((n) => n.id === id)!.position;
@@ -194,6 +194,18 @@ describe('graph store: history', () => {
     expect(store().problemsByNode).toEqual({ n2: ['bad template', 'also this'] });
     expect(store().problemsByEdge).toEqual({ e1: ['unknown handle'] });
     expect(store().problems).toHaveLength(4);
+  });
+
+  it('counts the problems that block running only while the drawing is the saved draft', () => {
+    store().setProblems([{ node_id: 'n2', message: 'config.url: missing' }]);
+    expect(selectBlockingProblems(store())).toBe(1);
+    // Edited since: the server checks the drawing again when it is run or saved.
+    store().updateNodeData('n2', { label: 'Fixed?' });
+    expect(selectBlockingProblems(store())).toBe(0);
+    store().undo();
+    expect(selectBlockingProblems(store())).toBe(1);
+    store().setProblems([]);
+    expect(selectBlockingProblems(store())).toBe(0);
   });
 
   it('serialises to the graph format without view state', () => {

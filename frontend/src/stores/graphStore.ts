@@ -139,6 +139,12 @@ function recordMeasurements(nodes: readonly FlowNode[], changes: readonly NodeDi
 /** Unsaved edits to the drawing (also while a preview has put it aside). */
 export const selectDirty = (s: GraphState) => (s.preview ? s.preview.stash.rev !== s.preview.stash.savedRev : s.rev !== s.savedRev);
 export const selectPreview = (s: GraphState) => s.preview;
+/**
+ * The problems that keep the saved draft from running or being published, while the
+ * drawing on screen is that draft (after an edit they may be gone: the server checks
+ * the drawing again when it is run or saved). 0 when none is known.
+ */
+export const selectBlockingProblems = (s: GraphState): number => (s.preview || selectDirty(s) ? 0 : s.problems.length);
 
 function marked<T extends FlowNode | FlowEdge>(item: T, mark: DiffMark | undefined): T {
   if (!mark) return item;

@@ -100,17 +100,17 @@ def test_it_requires_required_inputs():
     assert messages_for(check, node_id="m") == ["input 'in' must be connected"]
 
 
-def test_it_reports_each_cycle_once_with_its_path():
+def test_it_reports_each_cycle_once_on_the_edge_that_closes_it():
     check = check_graph(
         graph(
             [node("a", "input"), node("b", "merge"), node("c", "template"), node("d", "template")],
             [edge("a", "b"), edge("b", "c"), edge("c", "d"), edge("d", "b")],
         )
     )
-    cycle = [e for e in check.errors if "cycle" in e["message"]]
-    assert len(cycle) == len(check.errors) == 3
-    assert sorted(e["node_id"] for e in cycle) == ["b", "c", "d"]
-    assert "b → c → d → b" in cycle[0]["message"]
+    assert check.errors == [{
+        "edge_id": "d.out->b.in",
+        "message": "a cycle through b → c → d → b: a flow runs each node once; remove one edge of the cycle",
+    }]
 
 
 def test_a_node_below_a_cycle_is_not_called_part_of_it():
@@ -120,7 +120,19 @@ def test_a_node_below_a_cycle_is_not_called_part_of_it():
             [edge("b", "c"), edge("c", "b"), edge("c", "x")],
         )
     )
-    assert sorted(e["node_id"] for e in check.errors if "cycle" in e["message"]) == ["b", "c"]
+    assert [(e["edge_id"], e["message"].split(":")[0]) for e in check.errors] == [
+        ("c.out->b.in", "a cycle through b → c → b")
+    ]
+
+
+def test_two_cycles_are_two_problems():
+    check = check_graph(
+        graph(
+            [node(n, "template") for n in "abxy"],
+            [edge("a", "b"), edge("b", "a"), edge("x", "y"), edge("y", "x")],
+        )
+    )
+    assert [e["edge_id"] for e in check.errors] == ["b.out->a.in", "y.out->x.in"]
 
 
 def test_the_error_handle_needs_on_error_route():
@@ -134,10 +146,56 @@ def test_the_error_handle_needs_on_error_route():
     assert "set it to 'route'" in check.errors[0]["message"]
 
 
-def test_it_refuses_duplicate_ids():
+def test_duplicate_ids_make_it_no_graph():
     check = check_graph(graph([node("a", "input"), node("a", "input")], [edge("a", "a2"), edge("a", "a2")]))
-    assert "node id 'a' is used more than once" in messages_for(check, node_id="a")
-    assert "edge id 'a.out->a2.in' is used more than once" in messages_for(check, edge_id="a.out->a2.in")
+    assert {"node_id": "a", "message": "node id 'a' is used more than once"} in check.shape
+    assert {"edge_id": "a.out->a2.in", "message": "edge id 'a.out->a2.in' is used more than once"} in check.shape
+    assert not check.is_graph
+
+
+def test_items_without_ids_make_it_no_graph_but_problems_do_not():
+    assert not check_graph({"nodes": [{"id": 3, "type": "input"}], "edges": []}).is_graph
+    assert not check_graph({"nodes": [], "edges": [{"id": "e", "source": 1, "target": "b"}]}).is_graph
+    drafted = check_graph(graph([node("a", "teleport"), node("o", "output")], [edge("a", "ghost")]))
+    assert drafted.is_graph and not drafted.valid and drafted.shape == []
+
+
+def test_a_node_with_bad_config_is_still_a_node_and_its_edges_still_connect():
+    # A new user's half-built flow: one empty URL. One problem, on the node it concerns.
+    check = check_graph(
+        graph(
+            [node("n1", "input"), node("n2", "http", url=""), node("n3", "output")],
+            [edge("n1", "n2"), edge("n2", "n3")],
+        )
+    )
+    assert check.errors == [{"node_id": "n2", "message": "config.url: String should have at least 1 character"}]
+    assert [e["id"] for e in check.graph["edges"]] == ["n1.out->n2.in", "n2.out->n3.in"]
+
+
+def test_edges_of_a_node_of_unknown_type_are_not_blamed():
+    check = check_graph(
+        graph(
+            [node("n1", "input"), node("x", "teleport"), node("o", "output")],
+            [edge("n1", "x", target_handle="anything"), edge("x", "o", source_handle="whatever")],
+        )
+    )
+    assert check.errors == [{"node_id": "x", "message": "unknown node type 'teleport'"}]
+
+
+def test_an_edge_with_a_wrong_handle_is_its_own_problem_and_its_target_is_not_unconnected():
+    check = check_graph(
+        graph([node("a", "input"), node("o", "output")], [edge("a", "o", target_handle="inn")])
+    )
+    assert [e.get("edge_id") for e in check.errors] == ["a.out->o.inn"]
+    assert check.graph["edges"][0]["targetHandle"] == "inn"  # saved as drawn
+
+
+def test_bad_settings_leave_error_edges_unjudged():
+    check = check_graph(
+        graph([node("a", "template", settings={"on_error": "explode"}), node("y", "template")],
+              [edge("a", "y", source_handle="error")])
+    )
+    assert [e.get("node_id") for e in check.errors] == ["a"]
 
 
 @pytest.mark.parametrize("count, what", [(2001, "nodes"), (0, "edges")])

@@ -12,7 +12,7 @@ import {
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useNow } from '../../hooks/useNow';
-import { formatDuration, valueAsText } from '../../lib/format';
+import { countProblems, formatDuration, valueAsText } from '../../lib/format';
 import { upstreamOf, type FlowNode } from '../../lib/graph';
 import { inputHandles, outputHandles, type HandleSpec } from '../../lib/handles';
 import { useNodeType } from '../../stores/catalogStore';
@@ -193,6 +193,17 @@ const NodeBody = memo(function NodeBody({ id, type, data, selected, detail }: No
         {run?.source === 'reused' && !far && (
           <span className="bn__mark" title="Output reused from an earlier run, not executed" data-testid="node-reused">
             ↺
+          </span>
+        )}
+        {problems && (
+          <span
+            className="bn__warning"
+            role="img"
+            aria-label={`${countProblems(problems.length)}: ${problems.join('; ')}`}
+            title={problems.join('\n')}
+            data-testid="node-warning"
+          >
+            ⚠
           </span>
         )}
         {run && !far && (

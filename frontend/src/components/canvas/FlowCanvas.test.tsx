@@ -89,6 +89,25 @@ describe('canvas nodes', () => {
     expect(n2.classList.contains('bn--problem')).toBe(true);
     expect(n2.textContent).toContain('template: unexpected end');
   });
+
+  it('mark a saved draft\'s problems as warnings on the node they concern, and nowhere else', () => {
+    const { container } = renderCanvas();
+    act(() =>
+      useGraphStore.getState().setProblems([
+        { node_id: 'n2', message: 'config.url: String should have at least 1 character' },
+        { edge_id: 'e2', message: 'a cycle through n2 → n3 → n2: remove one edge of the cycle' },
+      ]),
+    );
+    const n2 = el(container, 'n2')!;
+    const marker = n2.querySelector('[data-testid="node-warning"]')!;
+    expect(marker.getAttribute('aria-label')).toBe('1 problem: config.url: String should have at least 1 character');
+    // The run's attributes stay as they were: tests and people watch runs by them.
+    expect(n2.dataset.id).toBe('n2');
+    expect(n2.dataset.status).toBe('idle');
+    for (const id of ['n1', 'n3', 'n4']) expect(el(container, id)!.querySelector('[data-testid="node-warning"]')).toBeNull();
+    act(() => useGraphStore.getState().setProblems([]));
+    expect(el(container, 'n2')!.querySelector('[data-testid="node-warning"]')).toBeNull();
+  });
 });
 
 describe('levels of detail', () => {

@@ -3,8 +3,9 @@ import { Link } from 'react-router';
 import { describeError } from '../../api/client';
 import type { FlowDocument } from '../../hooks/useFlowDocument';
 import type { RunLauncher } from '../../hooks/useRunLauncher';
+import { countProblems } from '../../lib/format';
 import { useCatalogStore } from '../../stores/catalogStore';
-import { selectCanRedo, selectCanUndo, useGraphStore } from '../../stores/graphStore';
+import { selectBlockingProblems, selectCanRedo, selectCanUndo, useGraphStore } from '../../stores/graphStore';
 import { useRunStore } from '../../stores/runStore';
 import { toast } from '../../stores/toastStore';
 import { RunStatusChip } from '../run/RunStatusChip';
@@ -25,6 +26,7 @@ export function EditorToolbar({ doc, launcher, runnable, drawer, onToggleDrawer 
   const { meta, dirty, readOnly, editable, preview } = doc;
   const canUndo = useGraphStore(selectCanUndo);
   const canRedo = useGraphStore(selectCanRedo);
+  const blocking = useGraphStore(selectBlockingProblems);
   const catalogStatus = useCatalogStore((s) => s.status);
   // A failed or cancelled run on screen may be resumed (its succeeded nodes reused).
   const resumable = useRunStore((s) => s.run?.status === 'failed' || s.run?.status === 'cancelled');
@@ -150,8 +152,16 @@ export function EditorToolbar({ doc, launcher, runnable, drawer, onToggleDrawer 
           type="button"
           className="button button--primary"
           onClick={launcher.open}
-          disabled={!meta || !runnable || launcher.starting || catalogStatus === 'loading' || preview !== null}
-          title={preview ? 'Go back to the draft to run it' : dirty ? 'Run the drawing on screen (unsaved changes included)' : 'Run the flow'}
+          disabled={!meta || !runnable || launcher.starting || catalogStatus === 'loading' || preview !== null || blocking > 0}
+          title={
+            preview
+              ? 'Go back to the draft to run it'
+              : blocking > 0
+                ? `Fix the flow's ${countProblems(blocking)} first (see Problems)`
+                : dirty
+                  ? 'Run the drawing on screen (unsaved changes included)'
+                  : 'Run the flow'
+          }
           data-testid="run-button"
         >
           {launcher.starting ? 'Starting…' : '▶ Run'}

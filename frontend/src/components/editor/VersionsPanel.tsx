@@ -4,9 +4,9 @@ import { ApiError, describeError } from '../../api/client';
 import { getFlow } from '../../api/flows';
 import type { Flow, FlowVersionSummary, GraphProblem, VersionRef } from '../../api/types';
 import { diffVersions, getVersion, publishVersion, restoreVersion, useVersions } from '../../api/versions';
-import { formatRelative, formatTime } from '../../lib/format';
+import { countProblems, formatRelative, formatTime } from '../../lib/format';
 import { buildDiffView, describeDiffCounts, summarizeDiff, type DiffEntry } from '../../lib/graphDiff';
-import { selectDirty, selectPreview, useGraphStore } from '../../stores/graphStore';
+import { selectBlockingProblems, selectDirty, selectPreview, useGraphStore } from '../../stores/graphStore';
 import { toast } from '../../stores/toastStore';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import './panel.css';
@@ -45,6 +45,7 @@ export function VersionsPanel({ flowId, canWrite, revision, save, onRestored, on
   const { data: versions, error, loading, reload } = useVersions(flowId, refreshKey);
   const dirty = useGraphStore(selectDirty);
   const preview = useGraphStore(selectPreview);
+  const blocking = useGraphStore(selectBlockingProblems);
   const { fitView } = useReactFlow();
   const [note, setNote] = useState('');
   const [publishing, setPublishing] = useState(false);
@@ -200,13 +201,18 @@ export function VersionsPanel({ flowId, canWrite, revision, save, onRestored, on
             <button
               type="button"
               className="button button--primary"
-              disabled={publishing || preview !== null}
+              disabled={publishing || preview !== null || blocking > 0}
               onClick={() => (dirty ? setAskSave(true) : void publish())}
               data-testid="publish-button"
               title={preview ? 'Go back to the draft first' : undefined}
             >
               {publishing ? 'Publishing…' : `Publish version ${latest + 1}`}
             </button>
+            {blocking > 0 && (
+              <p className="warning-text small" data-testid="publish-blocked">
+                The draft has {countProblems(blocking)} (see Problems): fix {blocking === 1 ? 'it' : 'them'} to publish.
+              </p>
+            )}
           </section>
         )}
 

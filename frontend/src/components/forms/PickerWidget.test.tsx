@@ -53,7 +53,7 @@ describe('picker fields in the config form', () => {
     const select = (await screen.findByTestId('picker-select-credential')) as HTMLSelectElement;
     await waitFor(() => expect(select.value).toBe('99'));
     expect(select.selectedOptions[0].textContent).toBe('missing (#99)');
-    expect(screen.getByText(/not in this team/)).toBeTruthy();
+    expect(screen.getByText(/not available in this team/)).toBeTruthy();
   });
 
   it('says so when the role may not list them', async () => {

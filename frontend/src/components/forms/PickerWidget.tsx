@@ -82,7 +82,9 @@ function PickerWidget({ id, value, onChange, schema, disabled, readonly, registr
         </p>
       )}
       {chosen?.missing && !(kind === 'flow' && current === context.flowId) && (
-        <p className="error-detail">The {noun} #{current} is not in this team (deleted?). Choose another.</p>
+        <p className="error-detail" data-testid={`picker-missing-${kind}`}>
+          The {noun} #{current} is not available in this team (another team's, or deleted): choose one of its {noun}s.
+        </p>
       )}
       {data && data.length === 0 && <p className="muted small">The team has no {noun}s yet.</p>}
       {!(readonly || disabled) && (

@@ -189,6 +189,14 @@ def _check_nodes(check: GraphCheck, raw_nodes: list) -> list[dict[str, Any]]:
             for message in _pydantic_messages(exc, "settings"):
                 check.node_error(node.id, message)
             continue
+        if node_settings.cache is not None and not (node_type.executable and node_type.cacheable):
+            check.node_error(
+                node.id,
+                f"settings.cache: a {node_type.type} node cannot be cached: it waits, asks a "
+                "person, starts child runs or reads or writes the run itself, so the same "
+                "inputs do not stand for the same work",
+            )
+            continue
         if node.data.pinned is not None and not _check_pin(check, node.id, node_type, config, node.data.pinned):
             continue
         check.nodes[node.id] = CheckedNode(node.id, node_type, config, node_settings, raw_node)

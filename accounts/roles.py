@@ -28,6 +28,9 @@ class Capability:
     API_KEYS_CREATE = "api_keys.create"
     # Members, roles, the team's settings and webhook secret, everyone's keys.
     TEAM_MANAGE = "team.manage"
+    # Throwing away the team's node output cache (every flow's runs pay again): owners,
+    # signed in; never API keys.
+    CACHE_CLEAR = "cache.clear"
 
 
 _VIEWER = {
@@ -42,7 +45,7 @@ _EDITOR = _RUNNER | {
     Capability.CREDENTIALS_USE,
     Capability.KNOWLEDGE_WRITE,
 }
-_OWNER = _EDITOR | {Capability.CREDENTIALS_MANAGE, Capability.TEAM_MANAGE}
+_OWNER = _EDITOR | {Capability.CREDENTIALS_MANAGE, Capability.TEAM_MANAGE, Capability.CACHE_CLEAR}
 
 # Keyed by the roles' values (Role's choices).
 CAPABILITIES: dict[str, frozenset[str]] = {

@@ -234,6 +234,13 @@ def _check_nodes(check: GraphCheck, raw_nodes: list) -> list[dict[str, Any]]:
             for message in _pydantic_messages(exc, "settings"):
                 check.node_error(node.id, message)
         if drawn.config is not None and drawn.settings is not None:
+            if drawn.settings.cache is not None and not (node_type.executable and node_type.cacheable):
+                check.node_error(
+                    node.id,
+                    f"settings.cache: a {node_type.type} node cannot be cached: it waits, asks a "
+                    "person, starts child runs or reads or writes the run itself, so the same "
+                    "inputs do not stand for the same work",
+                )
             if node.data.pinned is not None:
                 _check_pin(check, node.id, node_type, drawn.config, node.data.pinned)
             check.nodes[node.id] = CheckedNode(node.id, node_type, drawn.config, drawn.settings, raw_node)

@@ -187,6 +187,9 @@ class NodeTypeSerializer(serializers.Serializer):
     description = serializers.CharField()
     execution = serializers.ChoiceField(choices=["inline", "queued"])
     executable = serializers.BooleanField()
+    cacheable = serializers.BooleanField(
+        help_text="Whether its settings may turn on the node output cache (settings.cache)"
+    )
     inputs = HandleSerializer(many=True)
     outputs = HandleSerializer(many=True)
     dynamic_outputs = serializers.JSONField(allow_null=True)

@@ -139,7 +139,8 @@ class NodeRun(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True, default="")
     # Where the output comes from when the node is not executed (runs.core.supply): "pinned"
-    # (the graph's data.pinned) or "reused" (a node run of `source_run`); None: executed.
+    # (the graph's data.pinned), "reused" (a node run of `source_run`) or "cached" (an
+    # output kept by the node output cache, computed in `source_run`); None: executed.
     source = models.CharField(max_length=10, null=True, blank=True, default=None)
     source_run = models.ForeignKey(
         Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -241,3 +242,36 @@ class CallbackDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"callback of {self.run_id} to {self.url} ({self.status})"
+
+
+class CachedOutput(models.Model):
+    """A node's output kept for `settings.cache.ttl` seconds (runs.cache): a later run of
+    the same flow whose node would make the same request (`key`, runs.core.cache.cache_key)
+    takes it instead of executing. Scoped to a team, and within it to the flow (the key
+    names the flow): one team never sees another's, and clearing one flow's is exact."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    # Its flow's entries go with the flow; the key names the flow, so no other flow finds them.
+    flow = models.ForeignKey("flows.Flow", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    node_type = models.CharField(max_length=100)
+    output = models.JSONField(null=True, blank=True)
+    # The output handles the execution fired (a condition's branch).
+    handles = models.JSONField(null=True, blank=True)
+    # What the execution cost; a hit reports it as saved.
+    usage = models.JSONField(null=True, blank=True)
+    # What the node kept beside its output (a router's category, code's stdout).
+    details = models.JSONField(null=True, blank=True)
+    # The run that executed the node (null once that run is deleted; the entry stays good).
+    source_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "key"], name="one_cached_output_per_key")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="cached_output_expiry")]
+
+    def __str__(self) -> str:
+        return f"cached {self.node_type} output {self.key[:12]} (team {self.team_id})"

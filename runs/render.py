@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from . import store
 from .core import engine
+from .core.cache import CACHED
 from .core.supply import SOURCES
 from .models import NodeRun, Run
 from .plans import plan_for
@@ -21,13 +22,14 @@ class NodeRunSerializer(serializers.ModelSerializer):
     duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
     reason = serializers.SerializerMethodField()
     source = serializers.ChoiceField(
-        choices=SOURCES, read_only=True, allow_null=True,
+        choices=(*SOURCES, CACHED), read_only=True, allow_null=True,
         help_text="Where the output came from when the node was not executed: pinned in the "
-        "graph, or reused from `source_run` (null: executed in this run)",
+        "graph, reused from `source_run`, or cached (the node output cache answered the same "
+        "request, first computed in `source_run`); null: executed in this run",
     )
     source_run = serializers.UUIDField(
         source="source_run_id", read_only=True, allow_null=True,
-        help_text="The run a reused output was computed in",
+        help_text="The run a reused or cached output was computed in",
     )
 
     class Meta:

@@ -16,10 +16,10 @@ from redis.exceptions import RedisError
 
 from flows.nodes import node_types_waiting_for_people
 from flows.services import check_outside_problems
-from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, Unprocessable
+from orchestrator_site.problems import Conflict, GraphInvalid, Invalid, NotFound, Unprocessable
 from orchestrator_site.redis_client import shared_redis
 
-from . import plans, store
+from . import cache, plans, store
 from .core import engine
 from .core.supply import Earlier, Supply, choose_supplies, downstream, upstream
 from .effects import START_RUN, finished_channel, send_after_commit
@@ -136,7 +136,8 @@ def _supplies(run_plan: plans.RunPlan, reuse: Reuse | None) -> dict[str, Supply]
     for node_id, status, output, handles, source, source_run_id in rows:
         if node_id not in plan.nodes or not set(handles or ()) <= set(run_plan.outputs_of(node_id)):
             continue  # the node is gone, or no longer has the handles it fired then
-        computed_in = source_run_id if source == "reused" and source_run_id else reuse.run.pk
+        # A reused or cached output names the run that computed it, not the one passing it on.
+        computed_in = source_run_id if source in ("reused", "cached") and source_run_id else reuse.run.pk
         earlier[node_id] = Earlier(status, output, handles, str(computed_in))
     sinks = {node_id for node_id in plan.nodes if not run_plan.outputs_of(node_id)}
     return choose_supplies(plan, pins=pins, earlier=earlier, rerun=rerun, sinks=sinks)
@@ -323,6 +324,16 @@ def start_once(
         if earlier is None:
             raise
         return earlier, True
+
+
+def do_clear_cache(team, flow_id: int | None = None) -> int:
+    """Throw away the team's node output cache, or one flow's; the entries deleted. The
+    caller has checked the team (owners). A flow not of this team is NotFound."""
+    from flows.models import Flow
+
+    if flow_id is not None and not Flow.objects.filter(pk=flow_id, team=team).exists():
+        raise NotFound("no such flow in this team")
+    return cache.clear(team.pk, flow_id)
 
 
 def do_cancel_run(run: Run, user) -> Run:

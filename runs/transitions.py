@@ -22,9 +22,10 @@ from django.utils import timezone
 from flows.graph import CheckedNode
 from flows.nodes.base import ERROR_HANDLE
 
-from . import limits
+from . import cache, limits
 from .child_runs import create_children, reserve_children
 from .core import engine
+from .core.cache import CACHED, run_saving, saved_usage
 from .core.engine import CANCELLED, FAILED, PENDING, QUEUED, RUNNING, SUCCEEDED, WAITING
 from .core.outcomes import Continued, Failed, Outcome, Succeeded, Suspended
 from .events import node_output_event, node_status_event, run_status_event
@@ -101,6 +102,11 @@ def advance(
                 fired = record_outcome(step, node, supplied_outcome(step, node))
                 if fired is not None:
                     to_release.append((node.node_id, fired))
+            elif (hit := cached_outcome(step, node)) is not None:
+                # The same request was answered before (runs.cache): no attempt, no task.
+                fired = record_outcome(step, node, hit)
+                if fired is not None:
+                    to_release.append((node.node_id, fired))
             elif plan.nodes[node.node_id].inline and step.may_run_inline():
                 fired = record_outcome(step, node, run_inline(step, node))
                 if fired is not None:
@@ -134,6 +140,51 @@ def supplied_outcome(step: RunStep, node: NodeRun) -> Succeeded:
     Its handles were stored with it too (None for a pin: every output it declares)."""
     node.started_at = step.now
     return Succeeded(step.output_of(node.node_id), handles=node.handles)
+
+
+def cached_outcome(step: RunStep, node: NodeRun) -> Succeeded | None:
+    """The output kept for the request this node is about to make, if the node caches
+    and one is kept: the node run then says `cached` and names the run that computed it;
+    its usage is what that run spent, as saved (the run's totals count none of it)."""
+    spec = step.spec(node.node_id)
+    if spec.settings.cache is None:
+        return None
+    key = cache.key_for(step.run.team_id, step.run.flow_id, spec, gather_inputs(step, node.node_id))
+    entry = cache.find(step.run.team_id, key, step.now) if key is not None else None
+    if entry is None:
+        return None
+    node.source = CACHED
+    node.source_run_id = entry.source_run
+    node.started_at = step.now
+    node.usage = saved_usage(entry.usage)
+    step.touch(node, "source", "source_run", "usage")
+    saving = run_saving(node.usage["saved"])
+    if saving:
+        run_usage = dict(step.run.usage or {})
+        for name, value in saving.items():
+            run_usage[name] = round(run_usage.get(name, 0) + value, 10)
+        step.change_run(usage=run_usage)
+    return Succeeded(entry.output, handles=entry.handles, details=entry.details)
+
+
+def keep_in_cache(step: RunStep, node: NodeRun, outcome: Succeeded) -> None:
+    """Keep an executed node's output when its settings say so, in the step recording it
+    (so an entry exists only for an outcome that committed)."""
+    spec = step.spec(node.node_id)
+    wanted = spec.settings.cache
+    if wanted is None or node.source is not None or step.run.flow_id is None:
+        return
+    key = cache.key_for(step.run.team_id, step.run.flow_id, spec, gather_inputs(step, node.node_id))
+    if key is None:
+        return
+    entry = cache.Entry(
+        output=outcome.value, handles=node.handles, usage=outcome.usage,
+        details=outcome.details, source_run=step.run_id,
+    )
+    cache.keep(
+        team_id=step.run.team_id, flow_id=step.run.flow_id, key=key, node_type=spec.type.type,
+        entry=entry, now=step.now, ttl=wanted.ttl,
+    )
 
 
 def start_attempt(step: RunStep, node: NodeRun) -> None:
@@ -197,6 +248,7 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
         node.finished_at = timezone.now()
         step.touch(node, "output")
         step.outputs[node.node_id] = outcome.value
+        keep_in_cache(step, node, outcome)
         if outcome.run_outputs:
             step.change_run(outputs={**step.run.outputs, **outcome.run_outputs})
         step.emit(node_status_event(node))

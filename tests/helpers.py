@@ -87,3 +87,17 @@ def wait_for_node(run: Run, node_id: str, statuses: set[str], timeout: float = 3
 
 def nodes_of(run: Run) -> dict[str, NodeRun]:
     return {n.node_id: n for n in NodeRun.objects.filter(run=run)}
+
+
+def signed_in(user):
+    """An API client signed in as the user (a session, not a key)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def asked(http_server, step: str) -> int:
+    """How many requests the test HTTP server got for `?step=<step>`."""
+    return sum(1 for r in http_server.requests if r["query"].get("step") == step)

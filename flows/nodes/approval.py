@@ -15,6 +15,7 @@ from .base import Emit, Handle, NodeConfig, NodeContext, NodeType, Suspend
 class ApprovalNode(NodeType):
     type = "approval"
     label = "Approval"
+    cacheable = False
     category = "Flows"
     description = (
         "Waits for a person to approve or reject; the input goes out unchanged on "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 Execution = Literal["inline", "queued"]
 ERROR_HANDLE = "error"
@@ -55,6 +55,22 @@ class NodeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The longest a cached output is kept: a month; a longer wish is likely a mistake (a TTL
+# in milliseconds) and would keep stale answers alive.
+CACHE_TTL_MAX_SECONDS = 30 * 24 * 3600
+
+
+class CacheSettings(BaseModel):
+    """settings.cache: keep this node's outputs and answer the same request from them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ttl: StrictInt = Field(
+        ..., ge=1, le=CACHE_TTL_MAX_SECONDS,
+        description="Seconds a cached output is used (at most 30 days)",
+    )
+
+
 class NodeSettings(BaseModel):
     """How the engine treats a node, the same for every type (data.settings)."""
 
@@ -71,6 +87,11 @@ class NodeSettings(BaseModel):
         "fail",
         description="After the last attempt fails: fail the run, continue with a null "
         "output, or route the error out on the 'error' handle",
+    )
+    cache: CacheSettings | None = Field(
+        None,
+        description="Keep outputs and answer the same request (config, inputs, credential) "
+        "from them instead of executing; absent: off",
     )
 
 
@@ -230,6 +251,10 @@ class NodeType:
     executable: ClassVar[bool] = True
     # Its Suspend waits for a person (an approval), not for a time or a child run.
     waits_for_people: ClassVar[bool] = False
+    # Whether settings.cache may be set: False for types whose work is not a request that
+    # the same inputs answer the same way (waiting, asking a person, child runs, writing
+    # the run's inputs or outputs).
+    cacheable: ClassVar[bool] = True
     inputs: ClassVar[tuple[Handle, ...]] = (Handle("in"),)
     outputs: ClassVar[tuple[Handle, ...]] = (Handle("out"),)
     dynamic_outputs: ClassVar[DynamicOutputs | None] = None
@@ -276,6 +301,7 @@ class NodeType:
             "description": cls.description,
             "execution": cls.execution,
             "executable": cls.executable,
+            "cacheable": cls.executable and cls.cacheable,
             "inputs": [handle.describe() for handle in cls.inputs],
             "outputs": [handle.describe() | {"many": False} for handle in cls.outputs],
             "dynamic_outputs": cls.dynamic_outputs.describe() if cls.dynamic_outputs else None,

@@ -32,6 +32,7 @@ MAX_HTTP_RESPONSE_BYTES = 10 * 1024 * 1024
 class InputNode(NodeType):
     type = "input"
     label = "Input"
+    cacheable = False
     description = "Starts the flow with the run's inputs: one key, or the whole inputs object."
     inputs = ()
 
@@ -49,6 +50,7 @@ class InputNode(NodeType):
 class OutputNode(NodeType):
     type = "output"
     label = "Output"
+    cacheable = False
     description = "Stores the incoming value as one of the run's outputs."
     inputs = (Handle("in", required=True),)
     outputs = ()
@@ -221,6 +223,7 @@ def _snippet(body: Any) -> str:
 class DelayNode(NodeType):
     type = "delay"
     label = "Delay"
+    cacheable = False
     description = "Passes the value on after waiting, without holding a worker."
 
     class Config(NodeConfig):

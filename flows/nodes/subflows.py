@@ -53,6 +53,7 @@ def add_child_usage(ctx: NodeContext, child: ChildRun) -> None:
 class SubflowNode(NodeType):
     type = "subflow"
     label = "Sub-flow"
+    cacheable = False
     category = "Flows"
     description = "Runs another flow of the team as a child run with the input as its inputs; out: its outputs."
     execution = "queued"
@@ -82,6 +83,7 @@ class SubflowNode(NodeType):
 class MapNode(NodeType):
     type = "map"
     label = "Map"
+    cacheable = False
     category = "Flows"
     description = (
         "Runs a flow once per item of the incoming list, as child runs, a few at a time; "

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import access_for
+from accounts.models import Team
 from accounts.roles import Capability
 from flows.models import Flow
 from orchestrator_site.params import query_bool, query_int
@@ -183,6 +184,21 @@ class RunResumeView(APIView):
         response = Response(run_detail(resumed), status=status.HTTP_201_CREATED)
         response["Location"] = reverse("run-detail", args=[resumed.pk])
         return response
+
+
+class TeamCacheView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("flow", int, description="Only this flow's cached outputs")],
+        request=None,
+        responses={204: None},
+        summary="Clear the team's node output cache (owners, signed in)",
+        description="Deletes the outputs kept by nodes whose `settings.cache` is on, so their "
+        "next runs execute them again. 403 for other roles and for API keys.",
+    )
+    def delete(self, request, pk: int):
+        team = access_for(request).fetch(Team.objects.all(), pk, Capability.CACHE_CLEAR, what="team")
+        services.do_clear_cache(team, query_int(request, "flow"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class NodeResumeView(APIView):

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from orchestrator_site.redis_client import shared_redis
 
-from .. import callbacks, heartbeats, leases, limits, store
+from .. import cache, callbacks, heartbeats, leases, limits, store
 from ..children import notify_missed_parents
 from ..core import engine
 from ..effects import EXECUTE_NODE, START_RUN, WAKE_NODE, Effects
@@ -53,6 +53,7 @@ def sweep() -> dict[str, int]:
         "parents": notify_missed_parents(now),
         "released": limits.release_held_runs(),
         "callbacks": callbacks.sweep_deliveries(now),
+        "cache": cache.purge_expired(now),
     }
 
 

@@ -15,20 +15,8 @@ from flows.models import FlowVersion
 from runs.core import engine
 from runs.models import NodeRun, Run
 from tests.conftest import api_client, join
-from tests.helpers import edge, graph, make_flow, node, nodes_of, wait_for_run
+from tests.helpers import asked, edge, graph, make_flow, node, nodes_of, signed_in, wait_for_run
 from tests.services import EventRecorder
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def asked(http_server, step: str) -> int:
-    """How many requests the server got for `?step=<step>`."""
-    return sum(1 for r in http_server.requests if r["query"].get("step") == step)
-
 
 # What the last http node answered: the step it asked for (/json), or the attempt (/flaky).
 STEP_OR_ATTEMPT = "{{ input.body.query.step if 'query' in input.body else input.body.attempt }}!"

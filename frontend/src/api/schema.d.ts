@@ -535,6 +535,26 @@ export interface paths {
         patch: operations["api_teams_partial_update"];
         trace?: never;
     };
+    "/api/teams/{id}/cache/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Clear the team's node output cache (owners, signed in)
+         * @description Deletes the outputs kept by nodes whose `settings.cache` is on, so their next runs execute them again. 403 for other roles and for API keys.
+         */
+        delete: operations["api_teams_cache_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/{id}/members/": {
         parameters: {
             query?: never;
@@ -922,6 +942,8 @@ export interface components {
             description: string;
             execution: components["schemas"]["ExecutionEnum"];
             executable: boolean;
+            /** @description Whether its settings may turn on the node output cache (settings.cache) */
+            cacheable: boolean;
             inputs: components["schemas"]["Handle"][];
             outputs: components["schemas"]["Handle"][];
             dynamic_outputs: unknown;
@@ -5934,6 +5956,85 @@ export interface operations {
             };
             /** @description The request body is not JSON (or a form) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests with this API key: see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds until the key may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_teams_cache_destroy: {
+        parameters: {
+            query?: {
+                /** @description Only this flow's cached outputs */
+                flow?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: the error names the field and the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials (a missing, unknown, revoked or expired API key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role in the team, or the API key's scopes, do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of a team you are not in */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object changed meanwhile, or the action does not fit its state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

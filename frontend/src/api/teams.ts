@@ -1,4 +1,4 @@
-// /api/teams/: the teams you are in, one team's settings, its webhook secret.
+// /api/teams/: the teams you are in, one team's settings, its webhook secret, its node output cache.
 import { request } from './client';
 import type { TeamDetail, TeamSummary } from './types';
 import { useRequest } from './useRequest';
@@ -49,4 +49,11 @@ export async function getWebhookSecret(teamId: number, signal?: AbortSignal): Pr
 export async function rotateWebhookSecret(teamId: number): Promise<string> {
   const body = await request<{ webhook_secret: string }>('POST', `${one(teamId)}webhook-secret/`);
   return body.webhook_secret;
+}
+
+/** DELETE /api/teams/<id>/cache/[?flow=<id>] (owners, signed in) — the outputs kept by
+ * nodes with settings.cache are thrown away; their next runs execute them again. */
+export async function clearTeamCache(teamId: number, flowId?: number): Promise<void> {
+  const query = flowId === undefined ? '' : `?flow=${flowId}`;
+  await request<unknown>('DELETE', `${one(teamId)}cache/${query}`);
 }

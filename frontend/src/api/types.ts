@@ -201,11 +201,17 @@ export type KnowledgeDocument = Answer<Schemas['Document']>;
 
 export type OnError = 'fail' | 'continue' | 'route';
 
+/** settings.cache: keep outputs `ttl` seconds and answer the same request from them. */
+export interface NodeCacheSettings {
+  ttl: number;
+}
+
 export interface NodeSettings {
   retries?: number;
   retry_backoff?: number;
   timeout?: number | null;
   on_error?: OnError;
+  cache?: NodeCacheSettings | null;
   [key: string]: unknown;
 }
 
@@ -268,6 +274,13 @@ export interface Usage {
   input_tokens?: number;
   output_tokens?: number;
   cost_usd?: number;
+  /** A cached node run: it spent nothing; `saved` is what its first execution cost. */
+  cached?: boolean;
+  saved?: { input_tokens?: number; output_tokens?: number; cost_usd?: number };
+  /** A run's total of what its cached nodes saved. */
+  saved_input_tokens?: number;
+  saved_output_tokens?: number;
+  saved_cost_usd?: number;
 }
 
 export interface NodeRun {
@@ -287,12 +300,12 @@ export interface NodeRun {
   usage?: Usage | null;
   /** What a node keeps beside its output (an approval's decision, a sub-flow's child run ids...). */
   details?: Record<string, unknown> | null;
-  /** Not executed: its output was pinned, or reused from `source_run`. */
+  /** Not executed: its output was pinned, reused from `source_run`, or cached (first computed in `source_run`). */
   source?: NodeSource | null;
   source_run?: string | null;
 }
 
-export type NodeSource = 'pinned' | 'reused';
+export type NodeSource = 'pinned' | 'reused' | 'cached';
 
 /** A run started by a node of another run (a sub-flow, a map item, an agent's flow tool). */
 export interface ChildRun {

@@ -4,9 +4,17 @@ import type { ChildRun, RunStatus, Usage } from '../api/types';
 /** "1,234 in / 56 out tokens · $0.0123", or null when the run used no model. */
 export function formatUsage(usage: Usage | null | undefined): string | null {
   if (!usage) return null;
-  const tokensIn = usage.input_tokens ?? 0;
-  const tokensOut = usage.output_tokens ?? 0;
-  const cost = usage.cost_usd ?? 0;
+  if (usage.cached) {
+    const saved = describeTokens(usage.saved?.input_tokens, usage.saved?.output_tokens, usage.saved?.cost_usd);
+    return saved ? `cached: nothing spent · saved ${saved}` : 'cached: nothing spent';
+  }
+  const spent = describeTokens(usage.input_tokens, usage.output_tokens, usage.cost_usd);
+  const saved = describeTokens(usage.saved_input_tokens, usage.saved_output_tokens, usage.saved_cost_usd);
+  if (!saved) return spent;
+  return `${spent ?? 'nothing spent'} · saved by the cache ${saved}`;
+}
+
+function describeTokens(tokensIn = 0, tokensOut = 0, cost = 0): string | null {
   if (!tokensIn && !tokensOut && !cost) return null;
   const n = (x: number) => x.toLocaleString('en-US');
   const parts = [`${n(tokensIn)} in / ${n(tokensOut)} out tokens`];

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, describeError } from '../api/client';
 import { removeMember } from '../api/members';
-import { deleteTeam, getWebhookSecret, patchTeam, rotateWebhookSecret, useTeam } from '../api/teams';
+import { clearTeamCache, deleteTeam, getWebhookSecret, patchTeam, rotateWebhookSecret, useTeam } from '../api/teams';
 import type { TeamDetail } from '../api/types';
 import { ConfirmDialog } from '../components/ui/ConfirmDialog';
 import { copyText } from '../components/ui/copyText';
@@ -10,7 +10,7 @@ import { can, teamIn } from '../lib/permissions';
 import { useSessionStore } from '../stores/sessionStore';
 import { toast } from '../stores/toastStore';
 
-/** A team's settings: name and run cap, webhook secret, members, leaving and deleting. */
+/** A team's settings: name and run cap, webhook secret, node output cache, members, leaving and deleting. */
 export function TeamSettingsPage() {
   const { id } = useParams();
   const teamId = Number(id);
@@ -100,6 +100,7 @@ export function TeamSettingsPage() {
         <>
           <GeneralSection key={team.id} team={team} editable={isOwner} onSaved={setData} />
           {isOwner && <WebhookSecretSection key={team.id} teamId={team.id} />}
+          {isOwner && <CacheSection key={`cache:${team.id}`} teamId={team.id} />}
           <section className="section" aria-labelledby="danger-title">
             <h2 id="danger-title">{isOwner ? 'Danger zone' : 'Leave'}</h2>
             {team.personal && isOwner ? (
@@ -280,6 +281,42 @@ function WebhookSecretSection({ teamId }: { teamId: number }) {
       {confirmRotate && (
         <ConfirmDialog title="Rotate the webhook secret?" confirmLabel="Rotate" danger busy={busy} onConfirm={() => void rotate()} onCancel={() => setConfirmRotate(false)}>
           <p>Callbacks are signed with the new secret at once; receivers checking the old one will reject them until updated.</p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+/** Owners throw away the outputs that nodes with "Cache outputs" kept: their next runs pay again. */
+function CacheSection({ teamId }: { teamId: number }) {
+  const [busy, setBusy] = useState(false);
+  const [confirmClear, setConfirmClear] = useState(false);
+
+  const clear = async () => {
+    setBusy(true);
+    try {
+      await clearTeamCache(teamId);
+      setConfirmClear(false);
+      toast.success('Cache cleared: cached nodes execute again on their next runs.');
+    } catch (err) {
+      toast.error(`Cache not cleared: ${describeError(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="section" aria-labelledby="cache-title">
+      <h2 id="cache-title">Node output cache</h2>
+      <p className="muted small">
+        Nodes with “Cache outputs” on answer a request they have answered before from the kept output, at no cost.
+      </p>
+      <button type="button" className="button button--small" onClick={() => setConfirmClear(true)} disabled={busy} data-testid="clear-cache">
+        Clear cache…
+      </button>
+      {confirmClear && (
+        <ConfirmDialog title="Clear the team’s cache?" confirmLabel="Clear cache" danger busy={busy} onConfirm={() => void clear()} onCancel={() => setConfirmClear(false)}>
+          <p>Every flow’s cached outputs are thrown away; their nodes execute (and cost) again on the next runs.</p>
         </ConfirmDialog>
       )}
     </section>

@@ -49,6 +49,7 @@ function type(partial: Partial<NodeType> & Pick<NodeType, 'type'>): NodeType {
     description: '',
     execution: 'inline',
     executable: true,
+    cacheable: true,
     inputs: [{ name: 'in', label: 'In', many: false, required: false }],
     outputs: [{ name: 'out', label: 'Out' }],
     dynamic_outputs: null,
@@ -63,6 +64,7 @@ export const catalogList: NodeType[] = [
   type({
     type: 'input',
     label: 'Input',
+    cacheable: false,
     inputs: [],
     config_schema: { type: 'object', properties: { key: { type: 'string', default: '' } } },
     config_defaults: { key: '' },
@@ -70,6 +72,7 @@ export const catalogList: NodeType[] = [
   type({
     type: 'output',
     label: 'Output',
+    cacheable: false,
     outputs: [],
     config_schema: { type: 'object', properties: { key: { type: 'string', default: 'result' } } },
     config_defaults: { key: 'result' },
@@ -110,6 +113,7 @@ export const catalogList: NodeType[] = [
     label: 'Note',
     category: 'Annotations',
     executable: false,
+    cacheable: false,
     inputs: [],
     outputs: [],
     config_schema: {

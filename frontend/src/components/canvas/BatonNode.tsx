@@ -195,6 +195,11 @@ const NodeBody = memo(function NodeBody({ id, type, data, selected, detail }: No
             ↺
           </span>
         )}
+        {run?.source === 'cached' && !far && (
+          <span className="bn__mark" title="Output from the cache (computed in an earlier run), not executed" data-testid="node-cached">
+            ⚡
+          </span>
+        )}
         {problems && (
           <span
             className="bn__warning"

@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import type { JsonSchema, NodeSettings } from '../../api/types';
+import type { JsonSchema } from '../../api/types';
 import { useNodeType } from '../../stores/catalogStore';
 import { useGraphStore } from '../../stores/graphStore';
 import { useRunStore } from '../../stores/runStore';
@@ -8,6 +8,7 @@ import { LazySchemaForm as SchemaForm } from '../forms/LazySchemaForm';
 import type { FormContext } from '../forms/PickerWidget';
 import { NodeRunInspector } from '../run/NodeRunInspector';
 import { outputHandles } from '../../lib/handles';
+import { keepCache, NodeCache, withoutCache } from './NodeCache';
 import { PinEditor, PinFromRun, RunFromButtons, type RunFromHandler } from './NodeReuse';
 import './panel.css';
 import './ProblemsList.css';
@@ -52,7 +53,11 @@ export function NodePanel({ nodeId, readOnly, context, onRunFrom }: NodePanelPro
     [nodeId, updateNodeData],
   );
   const onSettings = useCallback(
-    (settings: Record<string, unknown>) => updateNodeData(nodeId, { settings: settings as NodeSettings }, `settings:${nodeId}`),
+    (settings: Record<string, unknown>) => {
+      // The form does not show `cache` (NodeCache does): keep what is set.
+      const cache = useGraphStore.getState().nodes.find((n) => n.id === nodeId)?.data.settings?.cache;
+      updateNodeData(nodeId, { settings: keepCache(settings, cache) }, `settings:${nodeId}`);
+    },
     [nodeId, updateNodeData],
   );
 
@@ -145,7 +150,7 @@ export function NodePanel({ nodeId, readOnly, context, onRunFrom }: NodePanelPro
                 <h4>When it runs</h4>
                 <SchemaForm
                   key={`settings:${nodeId}`}
-                  schema={nodeType.settings_schema ?? FALLBACK_SETTINGS_SCHEMA}
+                  schema={withoutCache(nodeType.settings_schema ?? FALLBACK_SETTINGS_SCHEMA)}
                   value={(node.data.settings ?? {}) as Record<string, unknown>}
                   onChange={onSettings}
                   idPrefix={`set_${nodeId}`}
@@ -154,6 +159,7 @@ export function NodePanel({ nodeId, readOnly, context, onRunFrom }: NodePanelPro
                 />
               </section>
             )}
+            {nodeType?.executable && nodeType.cacheable && <NodeCache nodeId={nodeId} readOnly={readOnly} />}
             {pinnable && <PinEditor key={`pin:${nodeId}`} nodeId={nodeId} readOnly={readOnly} />}
           </>
         )}

@@ -27,7 +27,8 @@ class NodeStatusEvent(TypedDict):
     started_at: str | None
     finished_at: str | None
     duration_ms: int | None
-    # "pinned" or "reused" when the output was supplied, not computed (runs.core.supply).
+    # "pinned" or "reused" when the output was supplied, not computed (runs.core.supply);
+    # "replayed" when computed from a recording's answers.
     source: str | None
     source_run: str | None
 

@@ -27,6 +27,7 @@ from .child_runs import create_children, reserve_children
 from .core import engine
 from .core.engine import CANCELLED, FAILED, PENDING, QUEUED, RUNNING, SUCCEEDED, WAITING
 from .core.outcomes import Continued, Failed, Outcome, Succeeded, Suspended
+from .core.supply import REPLAYED
 from .events import node_output_event, node_status_event, run_status_event
 from .execution import INLINE_TIMEOUT_DEFAULT, Ticket, execute
 from .models import NodeRun
@@ -158,6 +159,7 @@ def make_ticket(step: RunStep, node: NodeRun, owner: str, default_timeout: float
         timeout=min(spec.settings.timeout or default_timeout, settings.BATON_NODE_TIMEOUT_MAX),
         team_id=step.run.team_id,
         idempotency_key=idempotency_key(step.run_id, node),
+        replay=tuple(step.run.replay or ()),
     )
 
 
@@ -196,6 +198,10 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
         node.error = None
         node.finished_at = timezone.now()
         step.touch(node, "output")
+        if outcome.replayed_from is not None:
+            node.source = REPLAYED
+            node.source_run_id = outcome.replayed_from
+            step.touch(node, "source", "source_run")
         step.outputs[node.node_id] = outcome.value
         if outcome.run_outputs:
             step.change_run(outputs={**step.run.outputs, **outcome.run_outputs})

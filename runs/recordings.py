@@ -145,3 +145,46 @@ class Recordings:
                 if url.endswith(suffix):
                     return provider, url[: -len(suffix)]
         return None
+
+
+# --- Recordings shipped with the example flows ---------------------------------------------
+RECORDING_TRIGGER = "recording"
+# The fields of an exchange a shipped recording file holds (examples/recordings/*.json).
+SHIPPED_FIELDS = ("node_id", "attempt", "seq", "method", "url", "request_body", "status",
+                  "headers", "body", "body_base64")
+
+
+def has_recording(flow) -> bool:
+    return Run.objects.filter(flow=flow, trigger=RECORDING_TRIGGER).exists()
+
+
+def do_install_recording(flow, user, recording: dict[str, Any]) -> Run:
+    """A finished run of `flow` holding a shipped recording ({"inputs", "exchanges"}), to
+    replay the flow from with no model credential. It executed nothing here: its exchanges
+    were recorded elsewhere (from the tests' model server, in the providers' protocols)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .core.engine import SUCCEEDED
+
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.create(
+            team_id=flow.team_id, flow=flow, flow_revision=flow.revision, trigger=RECORDING_TRIGGER,
+            status=SUCCEEDED, inputs=recording.get("inputs") or {}, graph=flow.graph,
+            graph_digest=flow.graph_digest, created_by=user, started_at=now, finished_at=now,
+        )
+        rows = []
+        for item in recording.get("exchanges", []):
+            fields = {name: item[name] for name in SHIPPED_FIELDS if name in item}
+            fingerprint = Fingerprint(fields["method"], fields["url"], fields.get("request_body", ""))
+            rows.append(Exchange(run=run, key=fingerprint.key, size=len(fields.get("body", "")), **fields))
+        Exchange.objects.bulk_create(rows)
+    return run
+
+
+def shipped_form(run_ids: Iterable[Any]) -> list[dict[str, Any]]:
+    """The exchanges of these runs and their child runs, as a shipped recording file holds them."""
+    ids = tuple(str(run_id) for run_id in run_ids)
+    rows = Exchange.objects.filter(run_id__in=_scope(ids)).order_by("id").values(*SHIPPED_FIELDS)
+    return [dict(row) for row in rows]

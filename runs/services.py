@@ -93,7 +93,9 @@ def check_reuse(flow, earlier: Run | None, from_node: Any, only_node: bool) -> R
     if not isinstance(from_node, str) or not from_node:
         raise Invalid({"from_node": "must be a node id"})
     if earlier is None:
-        earlier = Run.objects.filter(flow=flow, parent_run__isnull=True).order_by("-created_at").first()
+        # Not a shipped recording (runs.recordings): it ran no nodes here.
+        earlier = (Run.objects.filter(flow=flow, parent_run__isnull=True).exclude(trigger="recording")
+                   .order_by("-created_at").first())
         if earlier is None:
             raise Invalid({"reuse_run": "the flow has no earlier run to reuse outputs from"})
     elif earlier.flow_id != flow.pk:

@@ -292,7 +292,8 @@ export interface NodeRun {
   source_run?: string | null;
 }
 
-export type NodeSource = 'pinned' | 'reused';
+/** replayed: executed, every request answered from the recording of `source_run`. */
+export type NodeSource = 'pinned' | 'reused' | 'replayed';
 
 /** A run started by a node of another run (a sub-flow, a map item, an agent's flow tool). */
 export interface ChildRun {

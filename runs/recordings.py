@@ -45,27 +45,36 @@ def check_replay(flow, runs: Sequence[Run]) -> list[str]:
     return ids
 
 
+# Bytes recorded so far per run, as this process knows them: read from the database the
+# first time a run records here, then counted on, so a node's recording costs one INSERT.
+_recorded_bytes: OrderedDict[str, int] = OrderedDict()
+
+
 def save_recording(run_id: str, node_id: str, attempt: int, exchanges: Iterable[Recorded]) -> None:
     """Store an attempt's exchanges with its run. Past the run's cap
-    (BATON_RECORDING_MAX_RUN_BYTES) an exchange is kept without its body (truncated)."""
+    (BATON_RECORDING_MAX_RUN_BYTES) an exchange is kept without its body (truncated).
+    Runs on the node's connection, kept for the step that records its outcome next."""
     exchanges = list(exchanges)
     if not exchanges:
         return
-    try:
+    used = _recorded_bytes.get(run_id)
+    if used is None:
         used = Exchange.objects.filter(run_id=run_id).aggregate(total=Sum("size"))["total"] or 0
-        cap = settings.BATON_RECORDING_MAX_RUN_BYTES
-        rows = []
-        for recorded in exchanges:
-            row: dict[str, Any] = recorded.as_row()
-            weight = recorded.size + len(recorded.fingerprint.body)
-            if not recorded.truncated and used + weight > cap:
-                row.update(truncated=True, body="", body_base64=False, note=OVER_RUN_CAP.format(size=recorded.size))
-            elif not recorded.truncated:
-                used += weight
-            rows.append(Exchange(run_id=run_id, node_id=node_id, attempt=attempt, **row))
-        Exchange.objects.bulk_create(rows)
-    finally:
-        release_connection()
+    cap = settings.BATON_RECORDING_MAX_RUN_BYTES
+    rows = []
+    for recorded in exchanges:
+        row: dict[str, Any] = recorded.as_row()
+        weight = recorded.size + len(recorded.fingerprint.body)
+        if not recorded.truncated and used + weight > cap:
+            row.update(truncated=True, body="", body_base64=False, note=OVER_RUN_CAP.format(size=recorded.size))
+        elif not recorded.truncated:
+            used += weight
+        rows.append(Exchange(run_id=run_id, node_id=node_id, attempt=attempt, **row))
+    Exchange.objects.bulk_create(rows)
+    _recorded_bytes[run_id] = used
+    _recorded_bytes.move_to_end(run_id)
+    while len(_recorded_bytes) > 4096:
+        _recorded_bytes.popitem(last=False)
 
 
 # The runs a replay answers from: the runs named and the child runs they made (whose

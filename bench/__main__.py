@@ -299,6 +299,34 @@ def http_scenarios(bench, results: dict, http_server) -> None:
         results[f"parallel_http_{width}"] = {"seconds": round(median(times), 3), "target_seconds": target}
 
 
+def recording_scenario(bench, results: dict, http_server, worker, allow: str):
+    """The cost of recording every exchange (runs.recordings): the 100-node HTTP chain with
+    the worker recording (the default) and with BATON_RECORDING=0, in turns. Returns the
+    worker to go on with (a recording one, as shipped)."""
+    from bench import load
+    from tests.services import Worker
+
+    say("100 chained HTTP nodes, recording their exchanges and not")
+    chain = bench.flow(load.http_chain_graph(http_server.url + "/json", 100), "http chain recorded")
+    on, off = [], []
+    for _ in range(max(2, REPEATS // 2)):
+        load.run_seconds(bench, chain)
+        on.extend(load.run_seconds(bench, chain) for _ in range(2))
+        worker.stop()
+        worker = Worker("bench-worker", include="bench.tasks", BATON_HTTP_ALLOW=allow, BATON_RECORDING="0").start()
+        load.run_seconds(bench, chain)
+        off.extend(load.run_seconds(bench, chain) for _ in range(2))
+        worker.stop()
+        worker = Worker("bench-worker", include="bench.tasks", BATON_HTTP_ALLOW=allow).start()
+    results["recording_http_chain_100"] = {
+        "recording_ms": round(median(on) * 1000, 1),
+        "not_recording_ms": round(median(off) * 1000, 1),
+        "ratio": round(median(on) / median(off), 3),
+        "target_ratio": 1.1,
+    }
+    return worker
+
+
 def echo_scenarios(bench, results: dict, web_url: str, old_web_url: str, key: str, mode: str) -> None:
     from bench import load
 
@@ -421,6 +449,8 @@ def main() -> None:
         bench = Bench(user)
         if wanted("http"):
             http_scenarios(bench, results, http_server)
+        if wanted("recording"):
+            worker = recording_scenario(bench, results, http_server, worker, allow)
         if wanted("echo"):
             echo_scenarios(bench, results, web.url, old_web.url, raw_key, mode)
         if wanted("engine"):

@@ -8,6 +8,11 @@ between installations:
 A name the team does not have leaves the field empty (null): the node then says what to
 choose. Files install in name order, so a flow another one links to comes first.
 Model nodes whose `credential` is null get the demo credential when one is given.
+
+An example may ship a recording, examples/recordings/<file name>: the model calls of a run
+of it ({"inputs", "exchanges"}). It is installed with the flow as a finished run (trigger
+"recording"), so that on a fresh install, with no model key, every example can run in
+replay mode (`"replay": [that run]`).
 """
 
 from __future__ import annotations
@@ -23,11 +28,32 @@ from .models import Flow
 from .services import do_create_flow, do_update_flow
 
 EXAMPLES_DIR = Path(settings.BASE_DIR) / "examples"
+RECORDINGS_DIR = EXAMPLES_DIR / "recordings"
 MODEL_NODE_TYPES = {"llm", "router", "agent"}
 
 
 def load_examples() -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in sorted(EXAMPLES_DIR.glob("*.json"))]
+
+
+def example_files() -> dict[str, Path]:
+    """Each example's file, by the example's name."""
+    return {json.loads(path.read_text())["name"]: path for path in sorted(EXAMPLES_DIR.glob("*.json"))}
+
+
+def load_recording(name: str) -> dict[str, Any] | None:
+    path = example_files().get(name)
+    recording = RECORDINGS_DIR / path.name if path is not None else None
+    return json.loads(recording.read_text()) if recording is not None and recording.exists() else None
+
+
+def install_recording(flow: Flow, user) -> None:
+    """The example's shipped recording as a run of the flow, unless it has one already."""
+    from runs.recordings import do_install_recording, has_recording
+
+    recording = load_recording(flow.name)
+    if recording is not None and not has_recording(flow):
+        do_install_recording(flow, user, recording)
 
 
 def install_examples(*, user, team, credential_id: int | None = None, model: str | None = None) -> list[Flow]:
@@ -40,6 +66,7 @@ def install_examples(*, user, team, credential_id: int | None = None, model: str
         if flow is not None:
             if credential_id is not None:
                 fill_credentials(flow, user=user, credential_id=credential_id, model=model)
+            install_recording(flow, user)
             continue
         graph = resolve_links(copy.deepcopy(example["graph"]), example.get("links", {}), team)
         if credential_id is not None:
@@ -53,6 +80,7 @@ def install_examples(*, user, team, credential_id: int | None = None, model: str
         )
         existing[flow.name] = flow
         added.append(flow)
+        install_recording(flow, user)
     return added
 
 

@@ -416,6 +416,16 @@ BATON_NODE_PLUGINS = env_list("BATON_NODE_PLUGINS", [])
 # private or loopback; an operator's decision, off by default.
 BATON_HTTP_ALLOW = env_list("BATON_HTTP_ALLOW", [])
 
+# Every run records its nodes' outbound exchanges (fingerprint → response, secrets redacted)
+# so later runs can replay them (runs.recordings). Off: nothing is recorded (replay still
+# answers from what was). An exchange over BATON_RECORDING_MAX_BYTES, or past
+# BATON_RECORDING_MAX_RUN_BYTES for its run, is kept as truncated: it cannot be replayed.
+BATON_RECORDING = env_bool("BATON_RECORDING", True)
+BATON_RECORDING_MAX_BYTES = env_int("BATON_RECORDING_MAX_BYTES", 1024 * 1024, minimum=0)
+BATON_RECORDING_MAX_RUN_BYTES = env_int("BATON_RECORDING_MAX_RUN_BYTES", 32 * 1024 * 1024, minimum=0)
+# At most this many runs as the source of one replay.
+BATON_REPLAY_MAX_RUNS = env_int("BATON_REPLAY_MAX_RUNS", 10, minimum=1)
+
 # --- AI nodes ---------------------------------------------------------------------------------
 # A model stream that sends nothing for this long fails the attempt.
 BATON_LLM_IDLE_TIMEOUT = env_float("BATON_LLM_IDLE_TIMEOUT", 60.0)

@@ -143,6 +143,8 @@ def create_children(step: RunStep, node: NodeRun, intents: list[ChildIntent]) ->
             parent_node_id=node.node_id,
             parent_key=intent.key,
             root_run_id=root_id,
+            # A replay's children answer from the same recordings (their runs' children).
+            replay=step.run.replay or [],
         )
         runs.append(run)
         node_runs.extend(

@@ -29,6 +29,7 @@ class NodeStatusEvent(TypedDict):
     duration_ms: int | None
     # "pinned" or "reused" when the output was supplied, not computed (runs.core.supply);
     # "cached" when the node output cache answered (runs.cache).
+    # "replayed" when computed from a recording's answers.
     source: str | None
     source_run: str | None
 

@@ -6,6 +6,7 @@ what it came to (an Outcome). Inline nodes run here inside the step that made th
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
@@ -27,6 +29,7 @@ from flows.nodes.base import (
     NodeError,
     Suspend,
 )
+from flows.nodes.recording import CURRENT_TAPE, Tape
 
 from .core import engine
 from .core.outcomes import ChildIntent, Continued, Failed, Outcome, Succeeded, Suspended
@@ -34,6 +37,7 @@ from .effects import CANCEL_RUN, send_after_commit
 from .events import node_delta_event
 from .interrupts import NodeInterrupted, can_interrupt, interruptible
 from .models import NodeRun
+from .recordings import Recordings, save_recording
 from .redaction import Redactor, StreamRedactor
 from .step import RunStep
 from .store import release_connection
@@ -77,6 +81,8 @@ class Ticket:
     timeout: float
     team_id: int = 0
     idempotency_key: str = ""
+    # Replay mode: the runs whose recordings answer this node's requests (Run.replay).
+    replay: tuple[str, ...] = ()
 
     @property
     def node_type(self):
@@ -121,6 +127,17 @@ class ExecutionContext:
         # signal can break into the node's code, so it stops where it checks `cancelled`.
         self._deadline = time.monotonic() + ticket.timeout if ticket.timeout else None
         self.timed_out = False
+        # The attempt's outbound exchanges: answered from recordings in replay mode, else
+        # recorded (unless BATON_RECORDING is off). Set while the node's code runs.
+        self.recordings = Recordings(ticket.replay) if ticket.replay else None
+        self.tape = Tape(
+            node_id=ticket.node_id, attempt=ticket.attempt, redact=self._redact_text,
+            replay=self.recordings, record=settings.BATON_RECORDING,
+            max_exchange_bytes=settings.BATON_RECORDING_MAX_BYTES,
+        )
+
+    def _redact_text(self, text: str) -> str:
+        return self.redactor.text(text) if self.redactor else text
 
     # --- the run ------------------------------------------------------------------------------
     def cancelled(self) -> bool:
@@ -132,7 +149,8 @@ class ExecutionContext:
     def interruptible(self, call: Callable[[], T]) -> T:
         if can_interrupt():
             return call()  # the main thread: the attempt's signal breaks into the call itself
-        future = _blocking_calls.submit(call)
+        # In the context of the node's thread: the outbound door finds the attempt's tape there.
+        future = _blocking_calls.submit(contextvars.copy_context().run, call)
         while True:
             try:
                 return future.result(timeout=INTERRUPT_POLL_SECONDS)
@@ -200,12 +218,16 @@ class ExecutionContext:
         from accounts.models import Credential
 
         if credential_id is None:
+            if self.recordings is not None:
+                return self._recorded_endpoint()
             raise FatalNodeError(NO_CREDENTIAL_HELP)
         known = self._credentials.get(credential_id)
         if known is None:
             try:
                 secret = load_secret(self.team_id, credential_id)
             except Credential.DoesNotExist:
+                if self.recordings is not None:
+                    return self._recorded_endpoint()
                 raise FatalNodeError(
                     f"credential {credential_id} is not a credential of this flow's team: "
                     "choose one of the team's own credentials in the node's config"
@@ -217,6 +239,18 @@ class ExecutionContext:
             self.redactor.add(*secret.secret_values())
             self._credentials[credential_id] = known = secret
         return known
+
+    def _recorded_endpoint(self) -> CredentialSecret:
+        """In replay mode no credential is needed: the model's requests are answered from
+        the recording, so the node builds them for the endpoint it called then."""
+        assert self.recordings is not None
+        found = self.recordings.model_endpoint(self.node_id)
+        if found is None:
+            raise FatalNodeError(
+                f"replay mode: the replayed runs recorded no model call of node {self.node_id}, "
+                "so without a credential it cannot run; " + NO_CREDENTIAL_HELP
+            )
+        return RecordedEndpoint(provider=found[0], base_url=found[1])
 
     def redact(self, value: Any) -> Any:
         return self.redactor.value(value) if self.redactor else value
@@ -265,6 +299,18 @@ class ExecutionContext:
             send_after_commit(CANCEL_RUN, str(run_id), "its parent node stopped waiting for it")
 
 
+@dataclass(frozen=True)
+class RecordedEndpoint:
+    """Stands for a credential in replay mode (flows.nodes.base.CredentialSecret): the
+    provider and base URL the recording called, and no key."""
+
+    provider: str
+    base_url: str
+    id: int = 0
+    name: str = "recorded answers"
+    api_key: str = ""
+
+
 def _as_outcome(result: Any, ctx: ExecutionContext) -> Outcome:
     usage = ctx.usage or None
     details = None if ctx.details is _UNSET else ctx.details
@@ -286,6 +332,7 @@ def _failed(ctx: ExecutionContext, message: str, type_: str, retryable: bool) ->
 
 
 def _call(ctx: ExecutionContext, timeout: float | None, func, *args) -> Outcome:
+    taping = CURRENT_TAPE.set(ctx.tape)
     try:
         with interruptible(timeout):
             result = func(*args)
@@ -311,8 +358,24 @@ def _call(ctx: ExecutionContext, timeout: float | None, func, *args) -> Outcome:
         else:
             log.exception("node %s of run %s raised", ctx.node_id, ctx.run_id)
         outcome = _failed(ctx, f"{type(exc).__name__}: {exc}", type(exc).__name__, True)
+    finally:
+        CURRENT_TAPE.reset(taping)
     if ctx.redactor:
         outcome = redact_outcome(outcome, ctx.redactor)
+    return _taped(ctx, outcome)
+
+
+def _taped(ctx: ExecutionContext, outcome: Outcome) -> Outcome:
+    """Keep what the attempt recorded; in replay mode, say where its answers came from."""
+    tape = ctx.tape
+    if tape.exchanges:
+        save_recording(ctx.run_id, ctx.node_id, ctx.attempt, tape.exchanges)
+    if tape.answered_from:
+        # Replayed answers cost nothing: no model was asked.
+        if outcome.usage and "cost_usd" in outcome.usage:
+            outcome.usage["cost_usd"] = 0
+        if isinstance(outcome, Succeeded):
+            outcome.replayed_from = tape.answered_from[0]
     return outcome
 
 

@@ -60,6 +60,10 @@ class Run(models.Model):
     resumed_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resumptions"
     )
+    # Replay mode: the runs (ids) whose recorded exchanges answer this run's outbound
+    # requests, with no network (runs.recordings); empty: requests go out and are recorded.
+    # Child runs inherit it.
+    replay = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -140,7 +144,9 @@ class NodeRun(models.Model):
     task_id = models.CharField(max_length=64, blank=True, default="")
     # Where the output comes from when the node is not executed (runs.core.supply): "pinned"
     # (the graph's data.pinned), "reused" (a node run of `source_run`) or "cached" (an
-    # output kept by the node output cache, computed in `source_run`); None: executed.
+    # output kept by the node output cache, computed in `source_run`); "replayed": it was
+    # executed, but every request it made was answered from the recording of `source_run`;
+    # None: executed.
     source = models.CharField(max_length=10, null=True, blank=True, default=None)
     source_run = models.ForeignKey(
         Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -175,6 +181,39 @@ class NodeRun(models.Model):
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
+
+
+class Exchange(models.Model):
+    """One outbound request of a node attempt and the answer it got (flows.nodes.recording):
+    the fingerprint (method, URL without secrets, canonical body) and the response, with
+    credential values redacted. Deleted with its run, so it is kept exactly as long."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="exchanges")
+    node_id = models.CharField(max_length=100)
+    attempt = models.PositiveIntegerField(default=1)
+    # Its place among the attempt's exchanges.
+    seq = models.PositiveIntegerField(default=0)
+    # SHA-256 of the fingerprint: what a replay looks answers up by.
+    key = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    url = models.TextField()
+    request_body = models.TextField(blank=True, default="")
+    status = models.PositiveSmallIntegerField(default=0)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True, default="")
+    body_base64 = models.BooleanField(default=False)
+    # Bytes of the answer; over a size cap the body is not kept (`truncated`).
+    size = models.PositiveIntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    # Why the body was not kept (over a size cap, or it quoted a credential).
+    note = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "key"], name="exchange_by_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url} of {self.node_id} in {self.run_id}"
 
 
 class RunRequest(models.Model):

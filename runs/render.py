@@ -25,11 +25,13 @@ class NodeRunSerializer(serializers.ModelSerializer):
         choices=(*SOURCES, CACHED), read_only=True, allow_null=True,
         help_text="Where the output came from when the node was not executed: pinned in the "
         "graph, reused from `source_run`, or cached (the node output cache answered the same "
-        "request, first computed in `source_run`); null: executed in this run",
+        "request, first computed in `source_run`); replayed: executed with every request "
+        "answered from the recording of `source_run`; null: executed in this run",
     )
     source_run = serializers.UUIDField(
         source="source_run_id", read_only=True, allow_null=True,
-        help_text="The run a reused or cached output was computed in",
+        help_text="The run a reused or cached output was computed in, or whose recording a "
+        "replayed node's requests were answered from",
     )
 
     class Meta:
@@ -69,6 +71,11 @@ class RunSerializer(serializers.ModelSerializer):
     waiting_for_slot = serializers.SerializerMethodField(
         help_text="The run waits in line: its team's cap on runs in progress is reached"
     )
+    replay = serializers.ListField(
+        child=serializers.UUIDField(), read_only=True,
+        help_text="Replay mode: the runs whose recorded exchanges answer this run's model "
+        "and HTTP requests, with no network (empty: requests go out and are recorded)",
+    )
 
     class Meta:
         model = Run
@@ -76,7 +83,7 @@ class RunSerializer(serializers.ModelSerializer):
             "id", "flow", "flow_revision", "version", "team", "status", "trigger", "inputs",
             "outputs", "error", "usage", "parent_run", "parent_node_id", "parent_key",
             "created_by", "created_at", "started_at", "finished_at", "duration_ms",
-            "waiting_for_slot", "resumed_from",
+            "waiting_for_slot", "resumed_from", "replay",
         ]
         read_only_fields = fields
 
@@ -230,6 +237,7 @@ def run_detail_json(run: Run, nodes: list[NodeRun]) -> dict[str, Any]:
         "duration_ms": run.duration_ms,
         "waiting_for_slot": held,
         "resumed_from": str(run.resumed_from_id) if run.resumed_from_id is not None else None,
+        "replay": list(run.replay or []),
         "graph": run.graph,
         "seq": run.event_seq,
         "nodes": [_node_json(node, plan, statuses, held) for node in nodes],

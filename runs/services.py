@@ -94,7 +94,9 @@ def check_reuse(flow, earlier: Run | None, from_node: Any, only_node: bool) -> R
     if not isinstance(from_node, str) or not from_node:
         raise Invalid({"from_node": "must be a node id"})
     if earlier is None:
-        earlier = Run.objects.filter(flow=flow, parent_run__isnull=True).order_by("-created_at").first()
+        # Not a shipped recording (runs.recordings): it ran no nodes here.
+        earlier = (Run.objects.filter(flow=flow, parent_run__isnull=True).exclude(trigger="recording")
+                   .order_by("-created_at").first())
         if earlier is None:
             raise Invalid({"reuse_run": "the flow has no earlier run to reuse outputs from"})
     elif earlier.flow_id != flow.pk:
@@ -163,6 +165,7 @@ def do_resume_run(run: Run, user) -> Run:
     return do_start_run(
         flow=run.flow, user=user, inputs=run.inputs, graph=run.graph, version=run.version,
         flow_revision=run.flow_revision, trigger="resume", reuse=Reuse(run=run), resumed_from=run,
+        replay=run.replay,
     )
 
 
@@ -182,6 +185,7 @@ def do_start_run(
     reuse: Reuse | None = None,
     resumed_from: Run | None = None,
     flow_revision: int | None = None,
+    replay: list[str] | None = None,
 ) -> Run:
     """Validate the graph (a published version's, a draft sent by the editor, or the
     flow's saved one), snapshot it on a new run with one node run per executable node,
@@ -191,7 +195,8 @@ def do_start_run(
     a second run under the same team and key fails with IntegrityError (see start_once).
     `team_cap`: the team's cap on runs in progress, if the caller read it in this request.
     `reuse`: outputs taken from an earlier run (run from here, resume); pinned outputs of
-    the graph are always used.
+    the graph are always used. `replay`: ids of runs whose recordings answer the run's
+    outbound requests, with no network (checked by runs.recordings.check_replay).
     """
     if graph is not None:  # a draft sent with the request
         found = plans.checked(graph)
@@ -229,6 +234,7 @@ def do_start_run(
                 parent_node_id=parent_node_id,
                 has_callback=bool(callback_url),
                 resumed_from=resumed_from,
+                replay=replay or [],
             )
             if idempotency is not None:
                 key, request_hash = idempotency

@@ -28,6 +28,7 @@ from .core import engine
 from .core.cache import CACHED, run_saving, saved_usage
 from .core.engine import CANCELLED, FAILED, PENDING, QUEUED, RUNNING, SUCCEEDED, WAITING
 from .core.outcomes import Continued, Failed, Outcome, Succeeded, Suspended
+from .core.supply import REPLAYED
 from .events import node_output_event, node_status_event, run_status_event
 from .execution import INLINE_TIMEOUT_DEFAULT, Ticket, execute
 from .models import NodeRun
@@ -209,6 +210,7 @@ def make_ticket(step: RunStep, node: NodeRun, owner: str, default_timeout: float
         timeout=min(spec.settings.timeout or default_timeout, settings.BATON_NODE_TIMEOUT_MAX),
         team_id=step.run.team_id,
         idempotency_key=idempotency_key(step.run_id, node),
+        replay=tuple(step.run.replay or ()),
     )
 
 
@@ -247,6 +249,10 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
         node.error = None
         node.finished_at = timezone.now()
         step.touch(node, "output")
+        if outcome.replayed_from is not None:
+            node.source = REPLAYED
+            node.source_run_id = outcome.replayed_from
+            step.touch(node, "source", "source_run")
         step.outputs[node.node_id] = outcome.value
         keep_in_cache(step, node, outcome)
         if outcome.run_outputs:

@@ -90,6 +90,17 @@ def api_client(user=None, **key_options) -> APIClient:
     return client
 
 
+def flow_limited_client(user, flows) -> APIClient:
+    """A client with an API key of `user` limited to `flows`."""
+    key, raw = ApiKey.issue(user, "flow-limited")
+    key.flow_limited = True
+    key.save()
+    key.flows.set(flows)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
 @pytest.fixture
 def alice_api(alice) -> APIClient:
     return api_client(alice)

@@ -27,6 +27,7 @@ from django.conf import settings
 
 from .addresses import IPAddress, embedded_ipv4, is_public, not_public_reason
 from .base import FatalNodeError
+from .recording import TapeTransport
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -216,10 +217,11 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def guarded_client(timeout: float | httpx.Timeout = 30.0, **kwargs: Any) -> httpx.Client:
-    """A client of its own for node traffic: guarded, no proxies from the environment.
-    Nodes use the process's shared one (outbound_client)."""
+    """A client of its own for node traffic: guarded, no proxies from the environment,
+    recorded or replayed while a node attempt has a tape (recording.py). Nodes use the
+    process's shared one (outbound_client)."""
     return httpx.Client(
-        transport=GuardedTransport(),
+        transport=TapeTransport(GuardedTransport()),
         timeout=timeout,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,

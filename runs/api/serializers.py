@@ -57,6 +57,16 @@ class StartRunSerializer(serializers.Serializer):
     )
 
 
+    replay = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=10,
+        help_text="Replay mode: answer the run's model and HTTP requests from the recordings "
+        "of these runs (of the flow's team, readable by the caller), with no network and no "
+        "model credential needed; a request with no recorded answer fails its node",
+    )
+
+
 class ResumeSerializer(serializers.Serializer):
     approved = serializers.BooleanField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True)

@@ -14,7 +14,7 @@ from accounts.roles import Capability
 from flows.models import Flow
 from orchestrator_site.params import query_bool, query_int
 
-from .. import callbacks, services
+from .. import callbacks, recordings, services
 from ..core import engine
 from ..models import Run
 from ..render import RunDetailSerializer, RunSerializer, render_run
@@ -48,6 +48,11 @@ def run_detail(run: Run) -> dict:
         OpenApiParameter(
             "top_level", bool, description="true: leave out child runs of subflow, map and agent nodes"
         ),
+        OpenApiParameter(
+            "trigger", str,
+            description="Only runs started this way (api, editor, resume, recording: the "
+            "recorded runs shipped with the example flows, to replay)",
+        ),
     ]
 )
 class RunListView(generics.ListAPIView):
@@ -71,6 +76,9 @@ class RunListView(generics.ListAPIView):
                 raise ValidationError({"parent": f"must be a run id, not {parent!r}"}) from None
         if query_bool(self.request, "top_level"):
             runs = runs.filter(parent_run__isnull=True)
+        trigger = self.request.query_params.get("trigger")
+        if trigger:
+            runs = runs.filter(trigger=trigger)
         return runs.order_by("-created_at")
 
 
@@ -129,6 +137,9 @@ class FlowRunsView(generics.ListAPIView):
         elif data.get("from_node") is not None:
             access.check_flow(flow, Capability.RUNS_READ)  # the default: its latest run
         reuse = services.check_reuse(flow, earlier, data.get("from_node"), data["only_node"])
+        replay = recordings.check_replay(
+            flow, [get_run(request, run_id, Capability.RUNS_READ) for run_id in data.get("replay", [])]
+        )
         run, replayed = services.start_once(
             team_id=flow.team_id,
             key=idempotency_key,
@@ -144,6 +155,7 @@ class FlowRunsView(generics.ListAPIView):
                 idempotency=idempotency,
                 team_cap=flow.team.max_active_runs,  # read with the flow just now
                 reuse=reuse,
+                replay=replay,
             ),
         )
         services.wait_for_run(run, wait)

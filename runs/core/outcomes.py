@@ -30,6 +30,8 @@ class Succeeded:
     run_outputs: dict[str, Any] = field(default_factory=dict)
     usage: dict[str, Any] | None = None
     details: Any = None
+    # Every request the attempt made was answered from the recording of this run (replay).
+    replayed_from: str | None = None
 
 
 @dataclass

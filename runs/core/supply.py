@@ -17,7 +17,9 @@ from .engine import SKIPPED, SUCCEEDED, Plan
 
 PINNED = "pinned"
 REUSED = "reused"
-SOURCES = (PINNED, REUSED)
+# Executed, but every request it made was answered from a recorded run (replay mode).
+REPLAYED = "replayed"
+SOURCES = (PINNED, REUSED, REPLAYED)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,17 @@ export function getRun(id: string, signal?: AbortSignal): Promise<Run> {
   return request<Run>('GET', one(id), undefined, { signal });
 }
 
-/** GET /api/runs/?flow=<id> — newest first, paginated. */
-export function listRuns(flowId: number, signal?: AbortSignal): Promise<Page<RunSummary>> {
-  return request<Page<RunSummary>>('GET', `/api/runs/?flow=${encodeURIComponent(flowId)}`, undefined, { signal });
+/** GET /api/runs/?flow=<id> — newest first, paginated; `trigger` keeps runs started that way. */
+export function listRuns(flowId: number, signal?: AbortSignal, trigger?: string): Promise<Page<RunSummary>> {
+  const only = trigger ? `&trigger=${encodeURIComponent(trigger)}` : '';
+  return request<Page<RunSummary>>('GET', `/api/runs/?flow=${encodeURIComponent(flowId)}${only}`, undefined, { signal });
+}
+
+/** The recorded runs shipped with an example flow (trigger "recording"), to replay. */
+export function useRecordings(flowId: number | null) {
+  return useRequest(flowId === null ? null : `recordings:${flowId}`, (signal) =>
+    listRuns(flowId as number, signal, 'recording'),
+  );
 }
 
 export function useRuns(flowId: number | null, refreshKey = 0) {
@@ -31,9 +39,12 @@ export function listRunsPage(next: string, signal?: AbortSignal): Promise<Page<R
  * POST /api/flows/<id>/runs/ — `graph` is the editor's unsaved draft; without it
  * the saved graph runs.
  */
-export function startRun(flowId: number, inputs: Record<string, unknown>, graph?: Graph, from?: RunFrom): Promise<Run> {
+export function startRun(
+  flowId: number, inputs: Record<string, unknown>, graph?: Graph, from?: RunFrom, replay?: string[],
+): Promise<Run> {
   const body: StartBody = { inputs };
   if (graph) body.graph = graph;
+  if (replay?.length) body.replay = replay;
   if (from) {
     body.from_node = from.nodeId;
     if (from.reuseRun) body.reuse_run = from.reuseRun;
@@ -56,6 +67,8 @@ interface StartBody {
   from_node?: string;
   reuse_run?: string;
   only_node?: boolean;
+  /** Replay mode: the runs whose recordings answer the model and HTTP requests. */
+  replay?: string[];
 }
 
 /** POST /api/runs/<id>/resume/ — a new run reusing what succeeded in a failed or cancelled one. */

@@ -1120,6 +1120,8 @@ export interface components {
              * @description The run this one resumes (POST /api/runs/<id>/resume/)
              */
             readonly resumed_from: string | null;
+            /** @description Replay mode: the runs whose recorded exchanges answer this run's model and HTTP requests, with no network (empty: requests go out and are recorded) */
+            readonly replay: string[];
         };
         RunDetail: {
             /** Format: uuid */
@@ -1155,6 +1157,8 @@ export interface components {
              * @description The run this one resumes (POST /api/runs/<id>/resume/)
              */
             readonly resumed_from: string | null;
+            /** @description Replay mode: the runs whose recorded exchanges answer this run's model and HTTP requests, with no network (empty: requests go out and are recorded) */
+            readonly replay: string[];
             readonly graph: unknown;
             readonly seq: number;
             readonly nodes: {
@@ -1242,6 +1246,8 @@ export interface components {
              * @default false
              */
             only_node: boolean;
+            /** @description Replay mode: answer the run's model and HTTP requests from the recordings of these runs (of the flow's team, readable by the caller), with no network and no model credential needed; a request with no recorded answer fails its node */
+            replay?: string[];
         };
         Team: {
             readonly id: number;
@@ -5060,6 +5066,8 @@ export interface operations {
                 status?: "cancelled" | "failed" | "pending" | "running" | "succeeded" | "waiting";
                 /** @description true: leave out child runs of subflow, map and agent nodes */
                 top_level?: boolean;
+                /** @description Only runs started this way (api, editor, resume, recording: the recorded runs shipped with the example flows, to replay) */
+                trigger?: string;
             };
             header?: never;
             path?: never;

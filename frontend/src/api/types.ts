@@ -305,7 +305,8 @@ export interface NodeRun {
   source_run?: string | null;
 }
 
-export type NodeSource = 'pinned' | 'reused' | 'cached';
+/** replayed: executed, every request answered from the recording of `source_run`. */
+export type NodeSource = 'pinned' | 'reused' | 'cached' | 'replayed';
 
 /** A run started by a node of another run (a sub-flow, a map item, an agent's flow tool). */
 export interface ChildRun {

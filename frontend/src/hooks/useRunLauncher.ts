@@ -27,6 +27,8 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
   const [runId, setRunId] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
   const [started, setStarted] = useState(0);
+  // Replay mode for the run the dialog starts: the runs whose recordings answer it.
+  const [replay, setReplay] = useState<string[] | null>(null);
   const runStatus = useRunStore((s) => s.run?.status);
   const live = runId !== null && !isTerminal(runStatus);
   // The history is read again when a run starts from here, and when it ends.
@@ -70,7 +72,11 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
     }
   };
 
-  const run = (inputs: Record<string, unknown>) => follow((draft) => startRun(flowId as number, inputs, draft));
+  const run = (inputs: Record<string, unknown>) => {
+    const answers = replay ?? undefined;
+    setReplay(null);
+    return follow((draft) => startRun(flowId as number, inputs, draft, undefined, answers));
+  };
 
   /**
    * Run a node and what follows it (or `only` it), reusing the other nodes' outputs from
@@ -91,10 +97,22 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
 
   /** The Run button: asks for inputs when the flow has input nodes, else runs at once. */
   const open = () => {
-    const form = deriveRunInputs(useGraphStore.getState().nodes);
-    if (form.none) void run({});
-    else setShowDialog(true);
+    setReplay(null);
+    ask(null);
   };
+
+  const ask = (answers: string[] | null) => {
+    const form = deriveRunInputs(useGraphStore.getState().nodes);
+    if (form.none) {
+      void follow((draft) => startRun(flowId as number, {}, draft, undefined, answers ?? undefined));
+      return;
+    }
+    setReplay(answers);
+    setShowDialog(true);
+  };
+
+  /** Run in replay mode: model and HTTP requests answered from these runs' recordings. */
+  const openReplay = (runIds: string[]) => ask(runIds);
 
   const cancel = async () => {
     if (!runId) return;
@@ -108,5 +126,6 @@ export function useRunLauncher({ flowId, onProblems }: RunLauncherOptions) {
 
   return {
     runId, live, starting, showDialog, closeDialog: () => setShowDialog(false), open, run, runFrom, resume, cancel, historyKey,
+    replay, openReplay,
   };
 }

@@ -123,6 +123,7 @@ function Editor({ flowId }: { flowId: number }) {
           dirty={dirty}
           onRun={(inputs) => void launcher.run(inputs)}
           onCancel={launcher.closeDialog}
+          replay={launcher.replay}
         />
       )}
       {conflict && (

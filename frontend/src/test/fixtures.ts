@@ -173,6 +173,7 @@ export function sampleRun(overrides: Partial<Run> = {}): Run {
     parent_key: '',
     waiting_for_slot: false,
     resumed_from: null,
+    replay: [],
     graph: sampleGraph(),
     seq: 5,
     nodes: [

@@ -10,6 +10,7 @@ import { useRunStore } from '../../stores/runStore';
 import { toast } from '../../stores/toastStore';
 import { RunStatusChip } from '../run/RunStatusChip';
 import type { EditorDrawer } from './EditorDrawer';
+import { ReplayChoices } from './ReplayChoices';
 import '../../pages/canvasPage.css';
 
 interface EditorToolbarProps {
@@ -147,6 +148,13 @@ export function EditorToolbar({ doc, launcher, runnable, drawer, onToggleDrawer 
           >
             ↻ Resume
           </button>
+        )}
+        {runnable && !launcher.live && (
+          <ReplayChoices
+            flowId={meta?.id ?? null}
+            launcher={launcher}
+            disabled={!meta || launcher.starting || catalogStatus === 'loading' || preview !== null}
+          />
         )}
         <button
           type="button"

@@ -109,6 +109,13 @@ export function NodeRunInspector({ nodeId, nodeType }: { nodeId: string; nodeTyp
           : the node was not executed and cost nothing.
         </p>
       )}
+      {run.source === 'replayed' && (
+        <p className="reason" data-testid="node-source" data-source="replayed">
+          ⏵ Replayed: its requests were answered from the recording of{' '}
+          {run.source_run ? <Link to={`/runs/${run.source_run}`} data-testid="source-run-link">run {run.source_run.slice(0, 8)}</Link> : 'an earlier run'}
+          , with no network and no cost.
+        </p>
+      )}
       {waitText && <p className="reason">{waitText}</p>}
       {run.status === 'waiting' && nodeType === 'approval' && (
         <div className="approval">

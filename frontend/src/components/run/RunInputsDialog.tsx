@@ -35,9 +35,11 @@ interface RunInputsDialogProps {
   dirty: boolean;
   onRun: (inputs: Record<string, unknown>) => void;
   onCancel: () => void;
+  /** Replay mode: the model and HTTP requests are answered from these runs' recordings. */
+  replay?: readonly string[] | null;
 }
 
-export function RunInputsDialog({ flowId, nodes, dirty, onRun, onCancel }: RunInputsDialogProps) {
+export function RunInputsDialog({ flowId, nodes, dirty, onRun, onCancel, replay }: RunInputsDialogProps) {
   const form: RunInputForm = useMemo(() => deriveRunInputs(nodes), [nodes]);
   const previous = useMemo(() => loadLastInputs(flowId), [flowId]);
   const [values, setValues] = useState<Record<string, string>>(() => {
@@ -80,13 +82,19 @@ export function RunInputsDialog({ flowId, nodes, dirty, onRun, onCancel }: RunIn
   };
 
   return (
-    <Dialog title="Run this flow" onClose={onCancel} testId="run-inputs-dialog" wide>
+    <Dialog title={replay?.length ? 'Run with recorded answers' : 'Run this flow'} onClose={onCancel} testId="run-inputs-dialog" wide>
       <form
         onSubmit={(e) => {
           e.preventDefault();
           submit();
         }}
       >
+        {replay?.length ? (
+          <p className="notice" data-testid="run-replay-notice">
+            Replay mode: model and HTTP requests are answered from the recording of run {replay.join(', ')}, with no
+            network and no cost. A request the recording does not hold fails its node and shows the nearest one.
+          </p>
+        ) : null}
         {dirty && (
           <p className="notice" data-testid="run-draft-notice">
             You have unsaved changes. This run uses the drawing as it is on screen; the saved flow is not changed.

@@ -37,7 +37,7 @@ from .effects import CANCEL_RUN, send_after_commit
 from .events import node_delta_event
 from .interrupts import NodeInterrupted, can_interrupt, interruptible
 from .models import NodeRun
-from .recordings import Recordings, save_recording
+from .recordings import Recordings
 from .redaction import Redactor, StreamRedactor
 from .step import RunStep
 from .store import release_connection
@@ -368,8 +368,7 @@ def _call(ctx: ExecutionContext, timeout: float | None, func, *args) -> Outcome:
 def _taped(ctx: ExecutionContext, outcome: Outcome) -> Outcome:
     """Keep what the attempt recorded; in replay mode, say where its answers came from."""
     tape = ctx.tape
-    if tape.exchanges:
-        save_recording(ctx.run_id, ctx.node_id, ctx.attempt, tape.exchanges)
+    outcome.exchanges = list(tape.exchanges)  # stored with the outcome (record_outcome)
     if tape.answered_from:
         # Replayed answers cost nothing: no model was asked.
         if outcome.usage and "cost_usd" in outcome.usage:

@@ -53,7 +53,7 @@ _recorded_bytes: OrderedDict[str, int] = OrderedDict()
 def save_recording(run_id: str, node_id: str, attempt: int, exchanges: Iterable[Recorded]) -> None:
     """Store an attempt's exchanges with its run. Past the run's cap
     (BATON_RECORDING_MAX_RUN_BYTES) an exchange is kept without its body (truncated).
-    Runs on the node's connection, kept for the step that records its outcome next."""
+    Called by the step that records the attempt's outcome, inside its transaction."""
     exchanges = list(exchanges)
     if not exchanges:
         return

@@ -32,6 +32,7 @@ from .core.supply import REPLAYED
 from .events import node_output_event, node_status_event, run_status_event
 from .execution import INLINE_TIMEOUT_DEFAULT, Ticket, execute
 from .models import NodeRun
+from .recordings import save_recording
 from .step import LEASE, RunStep
 
 # Waits shorter than this get a timed Celery task; longer ones are woken by the sweeper.
@@ -231,6 +232,8 @@ def record_outcome(step: RunStep, node: NodeRun, outcome: Outcome) -> list[str] 
     """Write what the node's attempt came to. Returns the handles it fired when it
     finished in a way that lets its children go on, else None."""
     spec = step.spec(node.node_id)
+    if outcome.exchanges:
+        save_recording(step.run_id, node.node_id, node.attempts, outcome.exchanges)
     node.lease_owner = ""
     node.lease_expires_at = None
     step.touch(node, *LEASE)

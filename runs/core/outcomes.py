@@ -23,7 +23,14 @@ class ChildIntent:
 
 
 @dataclass
-class Succeeded:
+class _Attempt:
+    # The outbound exchanges the attempt recorded (runs.recordings): written in the step
+    # that records the outcome, in its transaction, rather than in a commit of their own.
+    exchanges: list[Any] = field(default_factory=list, kw_only=True)
+
+
+@dataclass
+class Succeeded(_Attempt):
     value: Any
     # The output handles the node chose (condition, router); None means all it declares.
     handles: list[str] | None = None
@@ -35,7 +42,7 @@ class Succeeded:
 
 
 @dataclass
-class Suspended:
+class Suspended(_Attempt):
     state: dict[str, Any]
     until: datetime | None
     message: str = ""
@@ -45,7 +52,7 @@ class Suspended:
 
 
 @dataclass
-class Continued:
+class Continued(_Attempt):
     """Run the node's code again in a worker, with this state (flows.nodes.base.Continue)."""
 
     state: dict[str, Any]
@@ -55,7 +62,7 @@ class Continued:
 
 
 @dataclass
-class Failed:
+class Failed(_Attempt):
     message: str
     type: str = "NodeError"
     retryable: bool = True

@@ -1,0 +1,203 @@
+"""Scorers: how a row's outputs compare with what was expected. Plain Python, no framework.
+
+A scorer is a dict from the evaluation request (`{"type": "exact", ...}`); `check_scorer`
+says what is wrong with one (a message naming the field) and `score` gives a `Score`:
+a number in [0, 1] and whether it passes, with a short reason when it does not.
+
+Which output a scorer looks at: `"output": "<key>"` names one of the run's outputs; without
+it, the only output when the run has one, else all the outputs (a JSON object).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+TYPES = ("exact", "contains", "json_subset", "regex", "numeric", "schema", "judge")
+MAX_PATTERN_LENGTH = 500
+# A regex is matched against at most this much text, so a pattern with heavy
+# backtracking stays bounded in what it can cost.
+MAX_REGEX_SUBJECT = 10_000
+MAX_SCORERS = 10
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float
+    passed: bool
+    reason: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"score": self.value, "pass": self.passed, "reason": self.reason}
+
+
+def check_scorer(scorer: Any) -> str | None:
+    """None when the scorer is one we can run, else what is wrong with it."""
+    if not isinstance(scorer, dict):
+        return "must be an object with a type"
+    kind = scorer.get("type")
+    if kind not in TYPES:
+        return f"type must be one of {', '.join(TYPES)}"
+    output = scorer.get("output")
+    if output is not None and not isinstance(output, str):
+        return "output must be the key of one of the flow's outputs"
+    if kind == "regex":
+        pattern = scorer.get("pattern", None)
+        if pattern is None:
+            return None  # the row's expected value is the pattern
+        return _check_pattern(pattern)
+    if kind == "numeric":
+        tolerance = scorer.get("tolerance", 0)
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0 \
+                or not math.isfinite(tolerance):
+            return "tolerance must be a number ≥ 0"
+    if kind == "schema":
+        schema = scorer.get("schema")
+        if not isinstance(schema, dict):
+            return "schema must be a JSON schema (an object)"
+        problem = _check_schema(schema)
+        if problem:
+            return problem
+    if kind == "judge":
+        rubric = scorer.get("rubric")
+        if not isinstance(rubric, str) or not rubric.strip():
+            return "rubric must say what a good answer is"
+        return "judge scorers are not available yet: score with the other types"
+    return None
+
+
+def _check_pattern(pattern: Any) -> str | None:
+    if not isinstance(pattern, str):
+        return "pattern must be a regular expression"
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"pattern is longer than {MAX_PATTERN_LENGTH} characters"
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"pattern is not a regular expression: {exc}"
+    return None
+
+
+def _check_schema(schema: dict[str, Any]) -> str | None:
+    try:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+    except ImportError:  # pragma: no cover - installed with the app
+        return "schema scorers need the jsonschema package"
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return f"schema is not a valid JSON schema: {exc.message}"
+    return None
+
+
+def actual_output(outputs: dict[str, Any], scorer: dict[str, Any]) -> Any:
+    key = scorer.get("output")
+    if key is not None:
+        return outputs.get(key)
+    if len(outputs) == 1:
+        return next(iter(outputs.values()))
+    return outputs
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def is_subset(expected: Any, actual: Any) -> bool:
+    """Every key of `expected` (recursively) is in `actual` with the same value; lists must
+    be equal in length, item by item subsets."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and is_subset(value, actual[key]) for key, value in expected.items()
+        )
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(expected) == len(actual) and all(
+            is_subset(e, a) for e, a in zip(expected, actual, strict=True)
+        )
+    return bool(expected == actual and type(expected) is type(actual)) or _same_number(expected, actual)
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    numbers = (int, float)
+    return (isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool)
+            and not isinstance(b, bool) and a == b)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _passed(ok: bool, reason: str) -> Score:
+    return Score(1.0, True) if ok else Score(0.0, False, reason)
+
+
+def score(scorer: dict[str, Any], outputs: dict[str, Any], expected: Any) -> Score:
+    """The score of one row's outputs (a run that succeeded) under one checked scorer."""
+    kind = scorer["type"]
+    actual = actual_output(outputs, scorer)
+    if kind == "exact":
+        ok = actual == expected or _same_number(actual, expected)
+        if not ok and isinstance(expected, str) and not isinstance(actual, str):
+            ok = as_text(actual) == expected
+        return _passed(ok, f"expected {as_text(expected)[:200]}, got {as_text(actual)[:200]}")
+    if kind == "contains":
+        needles = expected if isinstance(expected, list) else [expected]
+        text = as_text(actual)
+        if not scorer.get("case_sensitive", True):
+            text = text.lower()
+            needles = [as_text(n).lower() for n in needles]
+        missing = [as_text(n) for n in needles if as_text(n) not in text]
+        if not needles:
+            return Score(1.0, True)
+        value = (len(needles) - len(missing)) / len(needles)
+        return Score(value, not missing, f"missing {', '.join(missing)[:200]}" if missing else "")
+    if kind == "json_subset":
+        if isinstance(actual, str):
+            try:
+                actual = json.loads(actual)
+            except ValueError:
+                return Score(0.0, False, "the output is not JSON")
+        return _passed(is_subset(expected, actual), "the output does not hold the expected values")
+    if kind == "regex":
+        pattern = scorer.get("pattern", expected)
+        problem = _check_pattern(pattern)
+        if problem:
+            return Score(0.0, False, problem)
+        text = as_text(actual)[:MAX_REGEX_SUBJECT]
+        return _passed(re.search(pattern, text) is not None, f"no match for {pattern[:100]}")
+    if kind == "numeric":
+        got, want = _number(actual), _number(expected)
+        if want is None:
+            return Score(0.0, False, "the expected value is not a number")
+        if got is None:
+            return Score(0.0, False, f"the output is not a number: {as_text(actual)[:100]}")
+        tolerance = float(scorer.get("tolerance", 0))
+        difference = abs(got - want)
+        return _passed(difference <= tolerance + 1e-12,
+                       f"{got:g} is {difference:g} from {want:g} (tolerance {tolerance:g})")
+    if kind == "schema":
+        from jsonschema import Draft202012Validator
+
+        if isinstance(actual, str):
+            try:
+                actual = json.loads(actual)
+            except ValueError:
+                pass
+        errors = sorted(Draft202012Validator(scorer["schema"]).iter_errors(actual), key=str)
+        return _passed(not errors, errors[0].message[:200] if errors else "")
+    raise ValueError(f"cannot score with {kind}")

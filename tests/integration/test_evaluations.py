@@ -198,3 +198,27 @@ def test_hostile_rows_are_refused_naming_the_limit(alice):
     ]:
         answer = client.post(f"/api/flows/{flow.pk}/datasets/", {"name": "bad", "rows": rows}, format="json")
         assert answer.status_code == 400 and answer.json()["fields"]["rows"] == problem, answer.json()
+
+
+def test_it_keeps_at_most_max_parallel_runs_in_flight(running, alice):
+    flow = make_flow(alice, graph(
+        [node("in", "input"), node("wait", "delay", seconds=0.3), node("out", "output", key="result")],
+        [edge("in", "wait"), edge("wait", "out")],
+    ))
+    client = signed_in(alice)
+    dataset = client.post(f"/api/flows/{flow.pk}/datasets/",
+                          {"name": "slow", "rows": [{"inputs": {"i": i}} for i in range(6)]}, format="json")
+    answer = client.post(f"/api/flows/{flow.pk}/evaluations/", {
+        "dataset": dataset.json()["id"], "max_parallel": 2, "scorers": [{"type": "schema", "schema": {}}],
+    }, format="json")
+    assert answer.status_code == 201, answer.json()
+    assert sum(r["status"] == "running" for r in answer.json()["rows"]) == 2
+    shown = finished(client, answer.json()["id"])
+    assert shown["totals"]["passed"] == 6
+    runs = Run.objects.filter(trigger="evaluation", flow=flow)
+    moments = sorted([(r.created_at, 1) for r in runs] + [(r.finished_at, -1) for r in runs])
+    in_flight, most = 0, 0
+    for _, step in moments:
+        in_flight += step
+        most = max(most, in_flight)
+    assert most == 2

@@ -59,6 +59,7 @@ class Evaluation(models.Model):
 class EvaluationRow(models.Model):
     PENDING = "pending"
     RUNNING = "running"
+    JUDGING = "judging"  # its run succeeded; judge runs score it
     DONE = "done"
 
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="rows")
@@ -70,6 +71,8 @@ class EvaluationRow(models.Model):
     run_status = models.CharField(max_length=10, blank=True, default="")
     outputs = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
+    # The runs judging it, one per judge scorer in the scorers' order.
+    judge_runs = models.JSONField(default=list, blank=True)
     # [{"type", "score", "pass", "reason"}], one per scorer.
     scores = models.JSONField(default=list)
     passed = models.BooleanField(null=True)

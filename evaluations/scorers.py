@@ -22,6 +22,12 @@ MAX_PATTERN_LENGTH = 500
 # backtracking stays bounded in what it can cost.
 MAX_REGEX_SUBJECT = 10_000
 MAX_SCORERS = 10
+MAX_RUBRIC_LENGTH = 4000
+DEFAULT_THRESHOLD = 0.7
+JUDGE_SYSTEM = ("You grade an answer against a rubric. Reply with a score from 0 to 10 first "
+                "(10: fully meets the rubric), then one sentence why.")
+JUDGE_PROMPT = ("Rubric:\n{{ input.rubric }}\n\nExpected (may be empty):\n{{ input.expected }}\n\n"
+                "Answer to grade:\n{{ input.output }}")
 
 
 @dataclass(frozen=True)
@@ -62,11 +68,64 @@ def check_scorer(scorer: Any) -> str | None:
         if problem:
             return problem
     if kind == "judge":
-        rubric = scorer.get("rubric")
-        if not isinstance(rubric, str) or not rubric.strip():
-            return "rubric must say what a good answer is"
-        return "judge scorers are not available yet: score with the other types"
+        return _check_judge(scorer)
     return None
+
+
+def _check_judge(scorer: dict[str, Any]) -> str | None:
+    rubric = scorer.get("rubric")
+    if not isinstance(rubric, str) or not rubric.strip():
+        return "rubric must say what a good answer is"
+    if len(rubric) > MAX_RUBRIC_LENGTH:
+        return f"rubric is longer than {MAX_RUBRIC_LENGTH} characters"
+    credential = scorer.get("credential")
+    if isinstance(credential, bool) or not isinstance(credential, int):
+        return "credential must be the id of a model credential of the flow's team"
+    if not isinstance(scorer.get("model"), str) or not scorer["model"]:
+        return "model must name the judge's model"
+    threshold = scorer.get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        return "threshold must be a number from 0 to 1"
+    return None
+
+
+def judge_graph(scorer: dict[str, Any]) -> dict[str, Any]:
+    """The run that judges one row: input → an llm node asked the rubric → output. The row's
+    output, what was expected and the rubric reach the prompt as inputs (data, never
+    template text)."""
+    def node(node_id: str, type_: str, **config: Any) -> dict[str, Any]:
+        return {"id": node_id, "type": type_, "position": {"x": 0, "y": 0},
+                "data": {"label": node_id, "config": config}}
+
+    def edge(source: str, target: str) -> dict[str, Any]:
+        return {"id": f"{source}.out->{target}.in", "source": source, "sourceHandle": "out",
+                "target": target, "targetHandle": "in"}
+
+    return {
+        "nodes": [
+            node("in", "input"),
+            node("judge", "llm", credential=scorer["credential"], model=scorer["model"], temperature=0,
+                 system=JUDGE_SYSTEM, prompt=JUDGE_PROMPT),
+            node("verdict", "output", key="verdict"),
+        ],
+        "edges": [edge("in", "judge"), edge("judge", "verdict")],
+    }
+
+
+def judge_inputs(scorer: dict[str, Any], outputs: dict[str, Any], expected: Any) -> dict[str, Any]:
+    return {"rubric": scorer["rubric"], "expected": as_text(expected),
+            "output": as_text(actual_output(outputs, scorer))}
+
+
+def parse_judge(answer: Any, threshold: float = DEFAULT_THRESHOLD) -> Score:
+    """The judge's answer: the first number in it, out of 10."""
+    text = as_text(answer)
+    found = re.search(r"-?\d+(?:\.\d+)?", text[:MAX_REGEX_SUBJECT])
+    if found is None:
+        return Score(0.0, False, f"the judge gave no score: {text[:200]}")
+    value = min(max(float(found.group()) / 10, 0.0), 1.0)
+    passed = value >= threshold
+    return Score(value, passed, "" if passed else f"the judge gave {found.group()}/10: {text[:200]}")
 
 
 def _check_pattern(pattern: Any) -> str | None:
@@ -200,4 +259,4 @@ def score(scorer: dict[str, Any], outputs: dict[str, Any], expected: Any) -> Sco
                 pass
         errors = sorted(Draft202012Validator(scorer["schema"]).iter_errors(actual), key=str)
         return _passed(not errors, errors[0].message[:200] if errors else "")
-    raise ValueError(f"cannot score with {kind}")
+    raise ValueError(f"cannot score with {kind} here")  # judge: a run of its own (services)

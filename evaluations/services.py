@@ -28,6 +28,7 @@ from .models import Dataset, Evaluation, EvaluationRow
 log = logging.getLogger(__name__)
 
 TRIGGER = "evaluation"
+JUDGE_TRIGGER = "judge"
 MAX_PARALLEL = 4
 MAX_RUNS_FROM = 1000
 
@@ -66,6 +67,18 @@ def check_scorers(value: Any) -> list[dict[str, Any]]:
         if problem:
             raise Invalid({"scorers": f"scorer {index + 1}: {problem}"})
     return list(value)
+
+
+def check_judges(flow, scorer_list: list[dict[str, Any]]) -> None:
+    """A judge's credential must be one of the flow's team (the caller was checked for
+    credentials.use)."""
+    from accounts.access import ids_outside_team
+    from accounts.models import Credential
+
+    wanted = [scorer["credential"] for scorer in scorer_list if scorer["type"] == "judge"]
+    outside = ids_outside_team(Credential.objects.all(), flow.team_id, wanted)
+    if outside:
+        raise Invalid({"scorers": f"the flow's team has no credential {min(outside)}"})
 
 
 def check_max_parallel(value: Any) -> int:
@@ -126,6 +139,10 @@ def on_run_finished(sender, run_id: str, **kwargs: Any) -> None:
     evaluation_id = (EvaluationRow.objects.filter(run_id=run_id, status=EvaluationRow.RUNNING)
                      .values_list("evaluation_id", flat=True).first())
     if evaluation_id is None:
+        evaluation_id = (EvaluationRow.objects.filter(judge_runs__contains=[str(run_id)],
+                                                      status=EvaluationRow.JUDGING)
+                         .values_list("evaluation_id", flat=True).first())
+    if evaluation_id is None:
         return
     try:
         advance(evaluation_id)
@@ -146,7 +163,10 @@ def advance(evaluation_id: int) -> None:
         for row in evaluation.rows.filter(status=EvaluationRow.RUNNING).select_related("run"):
             if row.run is None or row.run.status in engine.TERMINAL_RUN_STATUSES:
                 _score_row(evaluation, row, dataset_rows[row.index])
-            else:
+            if row.status == EvaluationRow.RUNNING:
+                in_flight += 1
+        for row in evaluation.rows.filter(status=EvaluationRow.JUDGING):
+            if not _judged(evaluation, row):
                 in_flight += 1
         room = evaluation.max_parallel - in_flight
         if room > 0:
@@ -196,18 +216,77 @@ def _score_row(evaluation: Evaluation, row: EvaluationRow, data: dict[str, Any])
         if run.status == engine.SUCCEEDED:
             row.outputs = run.outputs or {}
             results = [
-                {"type": scorer["type"], **scorers.score(scorer, row.outputs, data.get("expected")).as_json()}
+                {"type": "judge", "score": None, "pass": None, "reason": "judging"} if scorer["type"] == "judge"
+                else {"type": scorer["type"], **scorers.score(scorer, row.outputs, data.get("expected")).as_json()}
                 for scorer in evaluation.scorers
             ]
             row.scores = results
             row.passed = all(result["pass"] for result in results)
+            if any(scorer["type"] == "judge" for scorer in evaluation.scorers):
+                row.passed = None
+                row.status = EvaluationRow.JUDGING
+                row.judge_runs = _start_judges(evaluation, row, data)
         else:
             row.passed = False
             error = run.error or {}
             message = error.get("message") if isinstance(error, dict) else str(error)
             row.error = f"the run {run.status}" + (f": {message}" if message else "")
     row.save(update_fields=["status", "run_status", "cost_usd", "latency_ms", "outputs", "scores",
-                            "passed", "error"])
+                            "passed", "error", "judge_runs"])
+    if row.status == EvaluationRow.JUDGING:
+        _judged(evaluation, row)  # judges that ended inside their start
+
+
+def _start_judges(evaluation: Evaluation, row: EvaluationRow, data: dict[str, Any]) -> list[str]:
+    """One run per judge scorer (trigger "judge"), live even when the rows replay: the judge
+    is not the flow under test. A judge that cannot start is "" (scored 0 with why)."""
+    from runs.services import do_start_run
+
+    started = []
+    for index, scorer in enumerate(evaluation.scorers):
+        if scorer["type"] != "judge":
+            continue
+        try:
+            judge = do_start_run(
+                flow=evaluation.flow, user=evaluation.created_by, trigger=JUDGE_TRIGGER,
+                inputs=scorers.judge_inputs(scorer, row.outputs or {}, data.get("expected")),
+                graph=scorers.judge_graph(scorer),
+            )
+        except Problem as problem:
+            row.scores[index] = {"type": "judge", "score": 0.0, "pass": False,
+                                 "reason": f"the judge could not start: {problem}"}
+            started.append("")
+            continue
+        started.append(str(judge.pk))
+    return started
+
+
+def _judged(evaluation: Evaluation, row: EvaluationRow) -> bool:
+    """Score a judging row once all its judge runs ended; False while one still runs."""
+    ids = [run_id for run_id in row.judge_runs if run_id]
+    runs = {str(run.pk): run for run in Run.objects.filter(pk__in=ids)}
+    if any(run.status not in engine.TERMINAL_RUN_STATUSES for run in runs.values()):
+        return False
+    judges = iter(row.judge_runs)
+    for index, scorer in enumerate(evaluation.scorers):
+        if scorer["type"] != "judge":
+            continue
+        judge = runs.get(next(judges))
+        if judge is None:
+            continue  # it could not start: scored already
+        row.cost_usd += float((judge.usage or {}).get("cost_usd", 0) or 0)
+        if judge.status == engine.SUCCEEDED:
+            verdict = scorers.parse_judge((judge.outputs or {}).get("verdict"),
+                                          scorer.get("threshold", scorers.DEFAULT_THRESHOLD))
+            row.scores[index] = {"type": "judge", **verdict.as_json()}
+        else:
+            message = (judge.error or {}).get("message", "") if isinstance(judge.error, dict) else ""
+            row.scores[index] = {"type": "judge", "score": 0.0, "pass": False,
+                                 "reason": f"the judge's run {judge.status}: {message}"[:300]}
+    row.passed = all(result["pass"] for result in row.scores)
+    row.status = EvaluationRow.DONE
+    row.save(update_fields=["status", "scores", "passed", "cost_usd"])
+    return True
 
 
 def totals_of(rows: list[EvaluationRow], scorer_list: list[dict[str, Any]], count: int) -> dict[str, Any]:

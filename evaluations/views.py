@@ -126,9 +126,13 @@ class EvaluationListView(APIView):
             runs = ([get_run(request, run_id) for run_id in _run_ids(named, "replay_runs")]
                     if named is not None else services.default_replay_runs(flow))
             replay_ids = recordings.check_replay(flow, runs)
+        scorer_list = services.check_scorers(data.get("scorers"))
+        if any(scorer["type"] == "judge" for scorer in scorer_list):
+            access.check_flow(flow, Capability.CREDENTIALS_USE)  # a judge asks a model with one
+            services.check_judges(flow, scorer_list)
         evaluation = services.do_start_evaluation(
             flow=flow, user=request.user, dataset=dataset, version=version, replay=replay,
-            replay_runs=replay_ids, scorer_list=services.check_scorers(data.get("scorers")),
+            replay_runs=replay_ids, scorer_list=scorer_list,
             max_parallel=services.check_max_parallel(data.get("max_parallel")),
         )
         return Response(services.evaluation_json(evaluation), status=status.HTTP_201_CREATED)

@@ -222,3 +222,35 @@ def test_it_keeps_at_most_max_parallel_runs_in_flight(running, alice):
         in_flight += step
         most = max(most, in_flight)
     assert most == 2
+
+
+def test_a_judge_scores_each_row_with_its_rubric(running, alice, alice_team, bob, fake_llm):
+    from tests.ai import make_credential
+    from tests.fake_llm import Reply
+
+    credential = make_credential(alice_team, alice, fake_llm=fake_llm)
+    flow = triple(alice)
+    client = signed_in(alice)
+    dataset = client.post(f"/api/flows/{flow.pk}/datasets/", {"name": "judged", "rows": ROWS[:2]}, format="json")
+    judge = {"type": "judge", "rubric": "A multiple of three", "credential": credential.pk, "model": "gpt-4o-mini"}
+    body = {"dataset": dataset.json()["id"], "max_parallel": 1, "scorers": [{"type": "exact"}, judge]}
+    # Runners start evaluations, but a judge uses a credential: editors and owners.
+    join(bob, alice_team, "runner")
+    assert signed_in(bob).post(f"/api/flows/{flow.pk}/evaluations/", body, format="json").status_code == 403
+    fake_llm.script(Reply("9 - it is"), Reply("3. Not really"))
+    answer = client.post(f"/api/flows/{flow.pk}/evaluations/", body, format="json")
+    assert answer.status_code == 201, answer.json()
+    shown = finished(client, answer.json()["id"])
+    assert [r["scores"][1] for r in shown["rows"]] == [
+        {"type": "judge", "score": 0.9, "pass": True, "reason": ""},
+        {"type": "judge", "score": 0.3, "pass": False, "reason": "the judge gave 3/10: 3. Not really"},
+    ]
+    assert [r["pass"] for r in shown["rows"]] == [True, False]
+    assert shown["totals"]["scorers"] == [{"type": "exact", "mean": 0.5}, {"type": "judge", "mean": 0.6}]
+    asked = [r.body["messages"][-1]["content"] for r in fake_llm.requests]
+    assert asked == [f"Rubric:\nA multiple of three\n\nExpected (may be empty):\n{e}\n\nAnswer to grade:\n{a}"
+                     for e, a in (("0", "0"), ("4", "3"))]
+    assert Run.objects.filter(flow=flow, trigger="judge").count() == 2
+    # A credential of another team is not one the judge may use.
+    other = {**body, "scorers": [{**judge, "credential": credential.pk + 1000}]}
+    assert client.post(f"/api/flows/{flow.pk}/evaluations/", other, format="json").status_code == 400

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from evaluations.scorers import MAX_PATTERN_LENGTH, Score, check_scorer, is_subset, score
+from evaluations.scorers import (
+    MAX_PATTERN_LENGTH,
+    Score,
+    check_scorer,
+    is_subset,
+    parse_judge,
+    score,
+)
 
 
 def test_it_compares_exactly_the_only_output():
@@ -62,6 +69,21 @@ def test_schema_validates_the_output():
     bad = score({"type": "schema", "schema": schema}, {"r": '{"score": "high"}'}, None)
     assert not bad.passed and bad.reason == "'high' is not of type 'integer'"
     assert check_scorer({"type": "schema", "schema": {"type": 12}}).startswith("schema is not a valid JSON schema")
+
+
+def test_a_judges_answer_is_its_first_number_out_of_ten():
+    assert parse_judge("8 - clear and polite") == Score(0.8, True)
+    low = parse_judge("Score: 6.5/10. Too long.", threshold=0.7)
+    assert (low.value, low.passed, low.reason) == (0.65, False, "the judge gave 6.5/10: Score: 6.5/10. Too long.")
+    assert parse_judge("12") == Score(1.0, True)
+    assert parse_judge("no idea").reason == "the judge gave no score: no idea"
+
+
+def test_a_judge_needs_a_rubric_a_credential_and_a_model():
+    judge = {"type": "judge", "rubric": "Polite and correct", "credential": 3, "model": "gpt-4o-mini"}
+    assert check_scorer(judge) is None
+    assert check_scorer({**judge, "credential": "3"}) == "credential must be the id of a model credential of the flow's team"
+    assert check_scorer({**judge, "threshold": 2}) == "threshold must be a number from 0 to 1"
 
 
 @pytest.mark.parametrize("scorer, problem", [

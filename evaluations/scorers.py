@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
+
 TYPES = ("exact", "contains", "json_subset", "regex", "numeric", "schema", "judge")
 MAX_PATTERN_LENGTH = 500
 # A regex is matched against at most this much text, so a pattern with heavy
@@ -56,9 +58,8 @@ def check_scorer(scorer: Any) -> str | None:
             return None  # the row's expected value is the pattern
         return _check_pattern(pattern)
     if kind == "numeric":
-        tolerance = scorer.get("tolerance", 0)
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0 \
-                or not math.isfinite(tolerance):
+        tolerance = _number(scorer.get("tolerance", 0))
+        if isinstance(scorer.get("tolerance"), (bool, str)) or tolerance is None or tolerance < 0:
             return "tolerance must be a number ≥ 0"
     if kind == "schema":
         schema = scorer.get("schema")
@@ -134,10 +135,21 @@ def _check_pattern(pattern: Any) -> str | None:
     if len(pattern) > MAX_PATTERN_LENGTH:
         return f"pattern is longer than {MAX_PATTERN_LENGTH} characters"
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"pattern is not a regular expression: {exc}"
+        _pattern_validator(pattern)
+    except (ValueError, jsonschema_rs.ValidationError):
+        return "pattern is not a regular expression (ECMA 262, as in JSON schema)"
     return None
+
+
+def _pattern_validator(pattern: str) -> Any:
+    """Patterns run on the regex engine of jsonschema_rs (Rust's regex, and fancy-regex with
+    a backtracking limit for lookarounds and backreferences): no pattern can take
+    exponential time, as Python's re can."""
+    return jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+
+
+def regex_search(pattern: str, text: str) -> bool:
+    return bool(_pattern_validator(pattern).is_valid(text[:MAX_REGEX_SUBJECT]))
 
 
 def _check_schema(schema: dict[str, Any]) -> str | None:
@@ -191,14 +203,16 @@ def _same_number(a: Any, b: Any) -> bool:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
+    try:
+        if isinstance(value, (int, float)):
+            number = float(value)
+        elif isinstance(value, str):
+            number = float(value.strip())
+        else:
             return None
-    return None
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _passed(ok: bool, reason: str) -> Score:
@@ -206,7 +220,16 @@ def _passed(ok: bool, reason: str) -> Score:
 
 
 def score(scorer: dict[str, Any], outputs: dict[str, Any], expected: Any) -> Score:
-    """The score of one row's outputs (a run that succeeded) under one checked scorer."""
+    """The score of one row's outputs (a run that succeeded) under one checked scorer. A
+    scorer that cannot judge this output (a schema naming a $ref it cannot resolve) fails
+    the row with why, never the evaluation."""
+    try:
+        return _score(scorer, outputs, expected)
+    except Exception as exc:  # noqa: BLE001 - told in the row
+        return Score(0.0, False, f"the scorer failed: {exc}"[:300])
+
+
+def _score(scorer: dict[str, Any], outputs: dict[str, Any], expected: Any) -> Score:
     kind = scorer["type"]
     actual = actual_output(outputs, scorer)
     if kind == "exact":
@@ -237,8 +260,7 @@ def score(scorer: dict[str, Any], outputs: dict[str, Any], expected: Any) -> Sco
         problem = _check_pattern(pattern)
         if problem:
             return Score(0.0, False, problem)
-        text = as_text(actual)[:MAX_REGEX_SUBJECT]
-        return _passed(re.search(pattern, text) is not None, f"no match for {pattern[:100]}")
+        return _passed(regex_search(pattern, as_text(actual)), f"no match for {pattern[:100]}")
     if kind == "numeric":
         got, want = _number(actual), _number(expected)
         if want is None:

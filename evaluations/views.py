@@ -3,6 +3,7 @@ viewers read, editors make datasets, runners start evaluations."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -23,6 +24,8 @@ from runs.services import check_version
 from . import services
 from .datasets import rows_from_file
 from .models import Dataset, Evaluation
+
+LIST = {"type": "array", "items": {"type": "object"}}
 
 
 def get_flow(request, pk: int, capability: str) -> Flow:
@@ -46,16 +49,25 @@ def dataset_json(dataset: Dataset, *, with_rows: bool = False) -> dict[str, Any]
     return shown
 
 
-def _run_ids(value: Any, field: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise Invalid({field: "must be a list of run ids"})
-    return value
+def _run_ids(value: Any, field: str) -> list[uuid.UUID]:
+    if not isinstance(value, list) or len(value) > services.MAX_RUNS_FROM:
+        raise Invalid({field: f"must be a list of at most {services.MAX_RUNS_FROM} run ids"})
+    try:
+        return [uuid.UUID(str(item)) for item in value]
+    except ValueError:
+        raise Invalid({field: "must be a list of run ids"}) from None
+
+
+def _object(data: Any) -> Any:
+    if not hasattr(data, "get") or isinstance(data, list):
+        raise Invalid("send a JSON object")
+    return data
 
 
 class DatasetListView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The flow's datasets")
+    @extend_schema(responses={200: LIST}, summary="The flow's datasets")
     def get(self, request, pk: int):
         flow = get_flow(request, pk, Capability.FLOWS_READ)
         return Response([dataset_json(d) for d in Dataset.objects.filter(flow=flow)])
@@ -66,7 +78,7 @@ class DatasetListView(APIView):
     )
     def post(self, request, pk: int):
         flow = get_flow(request, pk, Capability.FLOWS_WRITE)
-        data = request.data
+        data = _object(request.data)
         upload = request.FILES.get("file") if hasattr(request, "FILES") else None
         if upload is not None:
             rows = rows_from_file(upload)
@@ -94,7 +106,7 @@ class DatasetDetailView(APIView):
 
 
 class EvaluationListView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The flow's evaluations")
+    @extend_schema(responses={200: LIST}, summary="The flow's evaluations (without their rows)")
     def get(self, request, pk: int):
         flow = get_flow(request, pk, Capability.RUNS_READ)
         evaluations = Evaluation.objects.filter(flow=flow).select_related("version")[:100]
@@ -107,16 +119,17 @@ class EvaluationListView(APIView):
     def post(self, request, pk: int):
         flow = get_flow(request, pk, Capability.RUNS_START)
         access = access_for(request)
-        data = request.data
-        if not isinstance(data, dict):
-            raise Invalid("send a JSON object")
+        data = _object(request.data)
         dataset_id = data.get("dataset")
-        if isinstance(dataset_id, bool) or not isinstance(dataset_id, int):
+        if isinstance(dataset_id, bool) or not isinstance(dataset_id, int) or not 0 < dataset_id < 2**63:
             raise Invalid({"dataset": "must be the id of one of the flow's datasets"})
         dataset = Dataset.objects.filter(pk=dataset_id, flow=flow).first()
         if dataset is None:
             raise Invalid({"dataset": "the flow has no such dataset"})
-        version = check_version(flow, data.get("version"), draft_by_default=access.key is None)
+        choice = data.get("version")
+        if isinstance(choice, int) and not isinstance(choice, bool) and choice >= 2**31:
+            raise Invalid({"version": "must be a version number or 'draft'"})
+        version = check_version(flow, choice, draft_by_default=access.key is None)
         replay = data.get("replay", False)
         if not isinstance(replay, bool):
             raise Invalid({"replay": "must be true or false"})

@@ -216,7 +216,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The flow's evaluations */
+        /** The flow's evaluations (without their rows) */
         get: operations["api_flows_evaluations_retrieve"];
         put?: never;
         /** Run a dataset through the flow and score each row */
@@ -3270,9 +3270,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": Record<string, never>[];
                 };
             };
             /** @description Bad input: the error names the field and the problem */
@@ -3437,9 +3435,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": Record<string, never>[];
                 };
             };
             /** @description Bad input: the error names the field and the problem */

@@ -52,6 +52,16 @@ def test_regex_searches_the_text_with_a_bounded_pattern():
     assert check_scorer({"type": "regex", "pattern": "a" * (MAX_PATTERN_LENGTH + 1)}) == \
         f"pattern is longer than {MAX_PATTERN_LENGTH} characters"
     assert check_scorer({"type": "regex", "pattern": "("}).startswith("pattern is not a regular expression")
+    # A pattern that backtracks exponentially in Python's re answers at once here.
+    assert not score({"type": "regex", "pattern": "^(a+)+$"}, {"r": "a" * 5000 + "b"}, None).passed
+
+
+def test_a_scorer_that_cannot_judge_fails_the_row_with_why():
+    unresolvable = {"type": "schema", "schema": {"$ref": "https://example.com/schema.json"}}
+    failed = score(unresolvable, {"r": 1}, None)
+    assert not failed.passed and failed.reason.startswith("the scorer failed: ")
+    assert not score({"type": "numeric"}, {"r": 10 ** 400}, 1).passed
+    assert check_scorer({"type": "numeric", "tolerance": 10 ** 400}) == "tolerance must be a number ≥ 0"
 
 
 def test_numeric_passes_within_the_tolerance():

@@ -135,19 +135,19 @@ def do_cancel_evaluation(evaluation: Evaluation) -> None:
 
 
 def on_run_finished(sender, run_id: str, **kwargs: Any) -> None:
-    """runs.effects.run_finished: a row's run ended."""
-    evaluation_id = (EvaluationRow.objects.filter(run_id=run_id, status=EvaluationRow.RUNNING)
-                     .values_list("evaluation_id", flat=True).first())
-    if evaluation_id is None:
-        evaluation_id = (EvaluationRow.objects.filter(judge_runs__contains=[str(run_id)],
-                                                      status=EvaluationRow.JUDGING)
-                         .values_list("evaluation_id", flat=True).first())
-    if evaluation_id is None:
-        return
+    """runs.effects.run_finished: a row's run (or a judge's) ended. Never raises: the other
+    receivers of the signal must run, and the next read of the evaluation catches up."""
     try:
-        advance(evaluation_id)
-    except Exception as exc:  # noqa: BLE001 - the next read of the evaluation catches up
-        log.warning("advancing evaluation %s after run %s failed: %s", evaluation_id, run_id, exc)
+        evaluation_id = (EvaluationRow.objects.filter(run_id=run_id, status=EvaluationRow.RUNNING)
+                         .values_list("evaluation_id", flat=True).first())
+        if evaluation_id is None:
+            evaluation_id = (EvaluationRow.objects.filter(judge_runs__contains=[str(run_id)],
+                                                          status=EvaluationRow.JUDGING)
+                             .values_list("evaluation_id", flat=True).first())
+        if evaluation_id is not None:
+            advance(evaluation_id)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("advancing the evaluation of run %s failed: %s", run_id, exc)
 
 
 def advance(evaluation_id: int) -> None:

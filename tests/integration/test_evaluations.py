@@ -14,7 +14,7 @@ from flows.examples import install_examples
 from knowledge.examples import install_example_knowledge
 from runs.models import Run
 from runs.recordings import RECORDING_TRIGGER
-from tests.conftest import flow_limited_client, join
+from tests.conftest import api_client, flow_limited_client, join
 from tests.helpers import edge, graph, make_flow, node, signed_in, start, wait_for_run
 
 pytestmark = pytest.mark.worker
@@ -125,6 +125,11 @@ def test_who_may_read_and_start_evaluations(running, alice, alice_team, bob, car
         assert client.post(f"/api/flows/{flow.pk}/evaluations/", body, format="json").status_code == 404
         assert client.get(f"/api/evaluations/{started['id']}/").status_code == 404
         assert client.get(f"/api/datasets/{dataset.json()['id']}/").status_code == 404
+    # A key that may only read reads, and starts nothing.
+    reader = api_client(alice, scopes=["flows:read"])
+    assert reader.get(f"/api/evaluations/{started['id']}/").status_code == 200
+    assert reader.post(f"/api/flows/{flow.pk}/evaluations/", body, format="json").status_code == 403
+    assert reader.post(f"/api/flows/{flow.pk}/datasets/", {"name": "x", "rows": []}, format="json").status_code == 403
     # A dataset of another flow is not this flow's.
     assert signed_in(alice).post(f"/api/flows/{other.pk}/evaluations/", body, format="json").status_code == 400
     finished(signed_in(alice), started["id"])

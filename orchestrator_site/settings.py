@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "runs",
     "knowledge",
     "triggers",
+    "evaluations",
 ]
 
 MIDDLEWARE = [

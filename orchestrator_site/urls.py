@@ -14,6 +14,7 @@ api = [
     path("", include("runs.live.urls")),
     path("", include("knowledge.urls")),
     path("", include("triggers.urls")),
+    path("", include("evaluations.urls")),
     path("health/", views.health, name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.credentials import do_create_credential
 from accounts.models import ApiKey
 from accounts.services import personal_team
+from evaluations.models import Dataset, Evaluation
 from flows.models import FlowVersion
 from knowledge.services import do_add_document, do_create_knowledge_base
 from runs.core import engine
@@ -84,8 +85,13 @@ def fuzz_world(running, web_server) -> dict[str, Any]:
     )
     knowledge_base = do_create_knowledge_base(team=team, user=alice, name="Help pages")
     document = do_add_document(knowledge_base, user=alice, name="faq", text="Returns are free.")
+    dataset = Dataset.objects.create(team=team, flow=flow, name="tests", created_by=alice,
+                                     rows=[{"inputs": {"name": "Ada"}, "expected": "Hello Ada"}])
+    evaluation = Evaluation.objects.create(team=team, flow=flow, dataset=dataset, scorers=[{"type": "exact"}],
+                                           status=Evaluation.SUCCEEDED, created_by=alice)
     KNOWN.clear()
     KNOWN.update(
+        dataset=dataset.id, evaluation=evaluation.id,
         team=team.id, flow=flow.id, run=str(run.id), trigger=trigger.id, schedule=schedule.id,
         key=other_key.id, token=raw_trigger, raw_key=raw_key, alice=alice, url=web_server.url,
         credential=credential.id, knowledge_base=knowledge_base.id, document=document.id,
@@ -105,12 +111,16 @@ def known_value(path: str, name: str) -> Any:
             return KNOWN["credential"]
         if path.startswith("/api/knowledge-bases/"):
             return KNOWN["knowledge_base"]
+        if path.startswith("/api/datasets/"):
+            return KNOWN["dataset"]
+        if path.startswith("/api/evaluations/"):
+            return KNOWN["evaluation"]
         return KNOWN["flow"]
     return {
         "document_id": KNOWN["document"],
         "number": 1, "before": "1", "after": "draft", "trigger_id": KNOWN["trigger"],
         "schedule_id": KNOWN["schedule"], "username": "carol", "token": KNOWN["token"],
-        "node_id": "t",
+        "node_id": "t", "other": KNOWN["evaluation"],
     }.get(name)
 
 

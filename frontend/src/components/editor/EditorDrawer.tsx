@@ -1,10 +1,11 @@
 import type { FlowDocument } from '../../hooks/useFlowDocument';
 import { useGraphStore } from '../../stores/graphStore';
+import { EvaluationsPanel } from './EvaluationsPanel';
 import { TriggersPanel } from './TriggersPanel';
 import { VersionsPanel } from './VersionsPanel';
 import '../../pages/canvasPage.css';
 
-export type EditorDrawer = 'versions' | 'triggers';
+export type EditorDrawer = 'versions' | 'triggers' | 'evaluations';
 
 interface EditorDrawerProps {
   which: EditorDrawer;
@@ -15,7 +16,7 @@ interface EditorDrawerProps {
   onClose: () => void;
 }
 
-/** The side panel's drawers: the flow's versions, or its trigger URLs and schedules. */
+/** The side panel's drawers: the flow's versions, its trigger URLs and schedules, or its evaluations. */
 export function EditorDrawerPanel({ which, doc, flowId, onProblems, onClose }: EditorDrawerProps) {
   return (
     <aside className="side side--drawer">
@@ -34,6 +35,8 @@ export function EditorDrawerPanel({ which, doc, flowId, onProblems, onClose }: E
           }}
           onClose={onClose}
         />
+      ) : which === 'evaluations' ? (
+        <EvaluationsPanel flowId={flowId} canWrite={doc.editable} onClose={onClose} />
       ) : (
         <TriggersPanel flowId={flowId} canWrite={doc.editable} onClose={onClose} />
       )}

@@ -129,6 +129,17 @@ export function EditorToolbar({ doc, launcher, runnable, drawer, onToggleDrawer 
         >
           Triggers
         </button>
+        <button
+          type="button"
+          className={`button${drawer === 'evaluations' ? ' button--active' : ''}`}
+          onClick={() => onToggleDrawer('evaluations')}
+          disabled={!meta}
+          aria-pressed={drawer === 'evaluations'}
+          data-testid="evaluations-button"
+          title="Datasets and evaluations: score the flow row by row"
+        >
+          Evaluations
+        </button>
       </div>
       <div className="toolbar__group toolbar__group--run">
         <RunStatusChip />

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.access import Access
+from accounts.roles import Capability, role_allows
 from orchestrator_site.problems import Invalid, Problem
 from runs.core import engine
 from runs.models import Run
@@ -170,8 +172,16 @@ def advance(evaluation_id: int) -> None:
                 in_flight += 1
         room = evaluation.max_parallel - in_flight
         if room > 0:
-            for row in evaluation.rows.filter(status=EvaluationRow.PENDING)[:room]:
-                _start_row(evaluation, row, dataset_rows[row.index])
+            pending = list(evaluation.rows.filter(status=EvaluationRow.PENDING)[:room])
+            # Rows start long after the request that asked for them: the creator must still
+            # be allowed to run the flow (removed from the team, demoted, deactivated: no).
+            refusal = _why_creator_may_not_run(evaluation) if pending else None
+            for row in pending:
+                if refusal:
+                    row.status, row.passed, row.error = EvaluationRow.DONE, False, refusal
+                    row.save(update_fields=["status", "passed", "error"])
+                else:
+                    _start_row(evaluation, row, dataset_rows[row.index])
         rows = list(evaluation.rows.all())
         evaluation.totals = totals_of(rows, evaluation.scorers, len(rows))
         fields = ["totals"]
@@ -180,6 +190,15 @@ def advance(evaluation_id: int) -> None:
             evaluation.finished_at = timezone.now()
             fields += ["status", "finished_at"]
         evaluation.save(update_fields=fields)
+
+
+def _why_creator_may_not_run(evaluation: Evaluation) -> str | None:
+    user = evaluation.created_by
+    if user is None or not user.is_active:
+        return "not started: the person who started the evaluation is no longer active"
+    if not role_allows(Access(user).role_in(evaluation.flow.team_id), Capability.RUNS_START):
+        return "not started: the person who started the evaluation may no longer run this team's flows"
+    return None
 
 
 def _start_row(evaluation: Evaluation, row: EvaluationRow, data: dict[str, Any]) -> None:

@@ -259,3 +259,28 @@ def test_a_judge_scores_each_row_with_its_rubric(running, alice, alice_team, bob
     # A credential of another team is not one the judge may use.
     other = {**body, "scorers": [{**judge, "credential": credential.pk + 1000}]}
     assert client.post(f"/api/flows/{flow.pk}/evaluations/", other, format="json").status_code == 400
+
+
+def test_rows_left_when_the_creator_is_demoted_do_not_start(running, alice, alice_team, bob, http_server):
+    # Rows start later than the request that asked for them, as the creator: a creator
+    # demoted meanwhile starts nothing more.
+    membership = join(bob, alice_team, "runner")
+    flow = make_flow(alice, graph(
+        [node("in", "input"), node("wait", "http", url=http_server.url + "/slow?seconds=1"),
+         node("out", "output", key="result")],
+        [edge("in", "wait"), edge("wait", "out")],
+    ), team=alice_team)
+    dataset = Dataset.objects.create(team=alice_team, flow=flow, name="d", rows=[{"inputs": {}}] * 3)
+    client = signed_in(bob)
+    answer = client.post(f"/api/flows/{flow.pk}/evaluations/",
+                         {"dataset": dataset.pk, "scorers": [{"type": "contains", "value": "x"}],
+                          "max_parallel": 1}, format="json")
+    assert answer.status_code == 201, answer.json()
+    membership.role = "viewer"
+    membership.save()
+    shown = finished(signed_in(alice), answer.json()["id"])
+    rows = shown["rows"]
+    assert not rows[0]["error"], rows[0]
+    assert [r["error"] for r in rows[1:]] == [
+        "not started: the person who started the evaluation may no longer run this team's flows"] * 2
+    assert Run.objects.filter(trigger="evaluation", flow=flow).count() == 1

@@ -120,60 +120,69 @@ class RunEventStream:
         recheck_every = settings.BATON_WS_ACCESS_CHECK_SECONDS
         last_sent = time.monotonic()
         next_access_check = last_sent + recheck_every
-        while True:
-            now = time.monotonic()
-            if now >= next_access_check:
-                # Roles change and keys expire while a stream stays open (the websocket
-                # asks the same question as often).
-                if await sync_to_async(lost_access)(self.user_id, self.key_id, self.run_id):
-                    return
-                next_access_check = now + recheck_every
-            wait = min(keepalive - (now - last_sent), next_access_check - now)
-            if self.buffer.gap_since is not None:
-                wait = min(wait, GAP_WAIT_SECONDS - (now - self.buffer.gap_since))
-            if self.ended_at is not None:
-                wait = min(wait, END_GRACE_SECONDS - (now - self.ended_at), 1.0)
-            try:
-                message = await asyncio.wait_for(layer.receive(channel), max(wait, 0.01))
-            except TimeoutError:
-                message = None
-            now = time.monotonic()
-            if message is not None and message.get("type") == "api.key.revoked":
-                return
-            if message is not None:
-                self.buffer.add(message.get("events", []))
-            released = self.buffer.release()
-            for event in released:
-                yield format_event(event)
-                if _ends_run(event) and self.ended_at is None:
-                    self.ended_at = now
-            if released:
-                last_sent = now
-            resync = self.buffer.gap_overdue(now)
-            if not released and now - last_sent >= keepalive:
-                # Quiet for a while: did we miss anything?
-                current = await sync_to_async(_current_seq)(self.run_id)
-                if current is None:
-                    return
-                if current > self.buffer.last_seq:
-                    resync = True
-                else:
-                    yield b": keepalive\n\n"
-                    last_sent = now
-            if self.ended_at is not None and not self.buffer.held:
-                if await self._settled():
-                    return
-                if now - self.ended_at >= END_GRACE_SECONDS:
-                    resync = True
-            if resync:
-                snapshot = await sync_to_async(snapshot_event)(self.run_id)
-                if snapshot is None:
-                    return
-                self.buffer.restart_at(snapshot["seq"])
-                last_sent = now
-                yield format_event(snapshot)
-                if _ends_run(snapshot):
-                    if self.ended_at is None:
-                        self.ended_at = now
-                    if now - self.ended_at >= END_GRACE_SECONDS or await self._settled():
+        receiving: asyncio.Future | None = None
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= next_access_check:
+                    # Roles change and keys expire while a stream stays open (the websocket
+                    # asks the same question as often).
+                    if await sync_to_async(lost_access)(self.user_id, self.key_id, self.run_id):
                         return
+                    next_access_check = now + recheck_every
+                wait = min(keepalive - (now - last_sent), next_access_check - now)
+                if self.buffer.gap_since is not None:
+                    wait = min(wait, GAP_WAIT_SECONDS - (now - self.buffer.gap_since))
+                if self.ended_at is not None:
+                    wait = min(wait, END_GRACE_SECONDS - (now - self.ended_at), 1.0)
+                # One receive stays pending across turns: cancelling it on a timeout could lose
+                # the message it was taking (then only the gap check would bring it back).
+                if receiving is None:
+                    receiving = asyncio.ensure_future(layer.receive(channel))
+                done, _ = await asyncio.wait({receiving}, timeout=max(wait, 0.01))
+                message = None
+                if done:
+                    message, receiving = receiving.result(), None
+                now = time.monotonic()
+                if message is not None and message.get("type") == "api.key.revoked":
+                    return
+                if message is not None:
+                    self.buffer.add(message.get("events", []))
+                released = self.buffer.release()
+                for event in released:
+                    yield format_event(event)
+                    if _ends_run(event) and self.ended_at is None:
+                        self.ended_at = now
+                if released:
+                    last_sent = now
+                resync = self.buffer.gap_overdue(now)
+                if not released and now - last_sent >= keepalive:
+                    # Quiet for a while: did we miss anything?
+                    current = await sync_to_async(_current_seq)(self.run_id)
+                    if current is None:
+                        return
+                    if current > self.buffer.last_seq:
+                        resync = True
+                    else:
+                        yield b": keepalive\n\n"
+                        last_sent = now
+                if self.ended_at is not None and not self.buffer.held:
+                    if await self._settled():
+                        return
+                    if now - self.ended_at >= END_GRACE_SECONDS:
+                        resync = True
+                if resync:
+                    snapshot = await sync_to_async(snapshot_event)(self.run_id)
+                    if snapshot is None:
+                        return
+                    self.buffer.restart_at(snapshot["seq"])
+                    last_sent = now
+                    yield format_event(snapshot)
+                    if _ends_run(snapshot):
+                        if self.ended_at is None:
+                            self.ended_at = now
+                        if now - self.ended_at >= END_GRACE_SECONDS or await self._settled():
+                            return
+        finally:
+            if receiving is not None:
+                receiving.cancel()  # leaving: nothing more is wanted from it

@@ -360,7 +360,7 @@ class EventRecorder:
         self._loop = asyncio.new_event_loop()
         self._layer = get_channel_layer()
         self._ready = threading.Event()
-        self._stop = False
+        self._channel = ""
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> EventRecorder:
@@ -370,23 +370,25 @@ class EventRecorder:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop = True
+        import asyncio
+
+        # Stopped by a message of its own: a receive cancelled by a timeout can lose the
+        # message it was taking (seen under load: an event missing from the record).
+        stop = self._layer.send(self._channel, {"type": "recorder.stop"})
+        asyncio.run_coroutine_threadsafe(stop, self._loop).result(5)
         self._thread.join(5)
 
     def _run(self) -> None:
-        import asyncio
-
         async def main():
-            channel = await self._layer.new_channel()
-            await self._layer.group_add(self.group, channel)
+            self._channel = await self._layer.new_channel()
+            await self._layer.group_add(self.group, self._channel)
             self._ready.set()
-            while not self._stop:
-                try:
-                    message = await asyncio.wait_for(self._layer.receive(channel), 0.2)
-                except TimeoutError:
-                    continue
+            while True:
+                message = await self._layer.receive(self._channel)
+                if message.get("type") == "recorder.stop":
+                    break
                 self.events.extend(message.get("events", []))
-            await self._layer.group_discard(self.group, channel)
+            await self._layer.group_discard(self.group, self._channel)
 
         self._loop.run_until_complete(main())
 

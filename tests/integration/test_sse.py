@@ -60,7 +60,9 @@ def stream(web_server, run_id, key: str, last_event_id=None, **options):
 
 
 def test_it_streams_a_snapshot_then_every_event_in_order_and_ends_with_the_run(running, web_server, alice, key):
-    run = start(delayed_flow(alice, 0.5), alice, {"x": 1})
+    # Long enough for the stream to open before the run ends, even when the request is the
+    # first one a web process answers (it loads the app then).
+    run = start(delayed_flow(alice, 2), alice, {"x": 1})
     began = time.monotonic()
     with stream(web_server, run.id, key) as response:
         assert response.status_code == 200

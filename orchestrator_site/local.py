@@ -260,9 +260,10 @@ class Launcher:
             models = f"{model['label']}, model {model['model']} (credential 'Demo model' of the demo team)"
         else:
             models = (
-                "none found: the AI examples' model nodes will fail until you add a credential "
-                f"(on the Credentials page, {url}credentials, then pick it in the model nodes; or set "
-                "OPENAI_API_KEY, or run Ollama, and restart)"
+                "none found: the AI examples run with their recorded answers (Run with recorded "
+                "answers in the editor); to call a model, add a credential (on the Credentials "
+                f"page, {url}credentials, then pick it in the model nodes; or set OPENAI_API_KEY, "
+                "or run Ollama, and restart)"
             )
         code = self.code_nodes_line(health.get("code_nodes", {}))
         print(
